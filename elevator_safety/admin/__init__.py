@@ -1,0 +1,1 @@
+"""Organisation administration: users, invitations and the audit log."""

@@ -1,0 +1,1 @@
+"""Users, organisations, roles, permissions, login and the ``flask users`` commands."""

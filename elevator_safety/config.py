@@ -1,0 +1,53 @@
+"""Default configuration.
+
+Only defaults live here. Secrets and site-specific values come from
+``instance/config.py`` or ``ELEVATOR_SAFETY_*`` environment variables, and the
+database from ``DATABASE_URL`` (or ``ELEVATOR_SAFETY_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+#: The placeholder key; production refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+SECRET_KEY = DEFAULT_SECRET_KEY
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+#: Interface language: Chinese by default, English on request.
+BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
+#: Time zone used for "today" and for display when a site has none of its own.
+TIMEZONE = "Asia/Shanghai"
+
+#: Secure cookies: None means on in production (behind HTTPS), off in debug and tests.
+#: ``make run`` serves plain HTTP on localhost and sets it to false.
+COOKIE_SECURE: bool | None = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+PERMANENT_SESSION_LIFETIME = 12 * 3600
+
+WTF_CSRF_TIME_LIMIT = None  # a patrol form may stay open on a phone for a long time
+
+#: Flask-Limiter: memory storage unless REDIS_URL is set (see create_app).
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = False
+#: Login attempts allowed per account and per client address.
+LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
+LOGIN_LIMIT_PER_IP = "20 per minute;200 per hour"
+
+#: Password every demo user shares (trainers hand it out).
+DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo credential, not a secret
+
+#: Rows per page in long lists.
+PAGE_SIZE = 25
+#: Largest CSV accepted by the import page, in bytes.
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+#: Days an invitation link stays valid.
+INVITE_VALID_DAYS = 7
+#: Contracts ending within this many days are flagged as expiring.
+CONTRACT_EXPIRY_WARNING_DAYS = 30

@@ -1,0 +1,1 @@
+"""Demo data: a small realistic city for training and trying the product."""

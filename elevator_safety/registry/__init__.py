@@ -1,0 +1,1 @@
+"""Sites, elevators, maintenance contracts, and their CSV import and export."""

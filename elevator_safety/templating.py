@@ -1,0 +1,38 @@
+"""Template helpers: URLs that keep the current filters, dates in the user's zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, url_for
+
+
+def page_url(**changes: Any) -> str:
+    """Return the current URL with some query arguments changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    endpoint = request.endpoint or "main.index"
+    return url_for(endpoint, **(request.view_args or {}), **args)
+
+
+def local_dt(value: datetime | None, zone: str | None = None) -> str:
+    """Format an aware datetime in a zone (the site's or the installation's) with its offset."""
+    if value is None:
+        return ""
+    tz = ZoneInfo(zone or current_app.config["TIMEZONE"])
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M %z")
+
+
+def init_app(app: Flask) -> None:
+    """Register the helpers."""
+    from flask_babel import get_locale
+
+    app.jinja_env.globals["page_url"] = page_url
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["local_dt"] = local_dt
