@@ -22,8 +22,8 @@ catalogs: $(BIN)/.installed
 
 ## Re-extract messages and merge them into the catalogues (then translate the new ones).
 extract-messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o elevator_safety/translations/messages.pot .
-	$(BIN)/pybabel update -q -i elevator_safety/translations/messages.pot -d elevator_safety/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o elevator_safety/translations/messages.pot .
+	$(BIN)/pybabel update -i elevator_safety/translations/messages.pot -d elevator_safety/translations
 
 ## Debian packages: CJK font (PDFs, screenshots), Chromium (browser tests), poppler (PDF checks).
 system-deps:

@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.auth import views as auth_views
     from elevator_safety.demo import cli as demo_cli
     from elevator_safety.registry import cli as registry_cli
+    from elevator_safety.registry import io_views as registry_io_views
     from elevator_safety.registry import views as registry_views
 
     del audit  # imported so that its model is registered with the metadata
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(registry_views.bp)
+    app.register_blueprint(registry_io_views.bp)
     app.cli.add_command(auth_cli.users_cli)
     app.cli.add_command(auth_cli.orgs_cli)
     app.cli.add_command(demo_cli.demo_cli)
