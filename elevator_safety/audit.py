@@ -13,10 +13,10 @@ from sqlalchemy import ForeignKey, Integer, String, Text, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
 from elevator_safety.db import UTCDateTime, now_utc
-from elevator_safety.extensions import db
+from elevator_safety.extensions import Model, db
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One audited action. Never updated."""
 
     __tablename__ = "audit_entries"

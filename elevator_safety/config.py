@@ -8,7 +8,7 @@ database from ``DATABASE_URL`` (or ``ELEVATOR_SAFETY_DATABASE_URL``).
 from __future__ import annotations
 
 #: The placeholder key; production refuses to start with it.
-DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - the known placeholder, refused in production
 
 SECRET_KEY = DEFAULT_SECRET_KEY
 SQLALCHEMY_TRACK_MODIFICATIONS = False

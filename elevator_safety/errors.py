@@ -26,7 +26,9 @@ def init_app(app: Flask) -> None:
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json"
+    return (
+        request.path.startswith("/healthz") or request.accept_mimetypes.best == "application/json"
+    )
 
 
 def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -24,3 +26,9 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 babel = Babel()
 limiter = Limiter(key_func=client_address, default_limits=[])
+
+if TYPE_CHECKING:
+    # mypy cannot see Flask-SQLAlchemy's generated model class; it is a subclass of Base.
+    Model = Base
+else:
+    Model = db.Model

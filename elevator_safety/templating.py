@@ -11,7 +11,7 @@ from flask import Flask, current_app, request, url_for
 
 def page_url(**changes: Any) -> str:
     """Return the current URL with some query arguments changed (None removes one)."""
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)

@@ -21,14 +21,15 @@ bp = Blueprint("main", __name__)
 def index():  # type: ignore[no-untyped-def]
     """Show counts of the elevators in scope and contracts ending soon."""
     today = local_today()
-    by_status = dict(
-        db.session.execute(
+    by_status: dict[str, int] = {
+        str(status): count
+        for status, count in db.session.execute(
             select(Elevator.status, func.count(Elevator.id))
             .join(Elevator.site)
             .where(elevator_scope(current_user, today))
             .group_by(Elevator.status)
         ).all()
-    )
+    }
     site_count = db.session.scalar(
         select(func.count(func.distinct(Site.id)))
         .select_from(Elevator)

@@ -148,8 +148,17 @@ def make_side(district: str) -> Side:
     regulator_org = make_org(OrgKind.regulator, district_code=district)
     regulator = make_user(regulator_org, Role.regulator)
     return Side(
-        org, admin, director, officer, site, elevators, contractor, manager, technician,
-        regulator_org, regulator,
+        org,
+        admin,
+        director,
+        officer,
+        site,
+        elevators,
+        contractor,
+        manager,
+        technician,
+        regulator_org,
+        regulator,
     )
 
 

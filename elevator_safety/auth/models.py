@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from elevator_safety.db import UTCDateTime, now_utc
-from elevator_safety.extensions import db
+from elevator_safety.extensions import Model, db
 
 if TYPE_CHECKING:
     from elevator_safety.registry.models import Site
@@ -65,7 +65,7 @@ ROLES_BY_KIND: dict[OrgKind, tuple[Role, ...]] = {
 USER_MANAGER_ROLES = (Role.admin, Role.contractor_manager)
 
 
-class Organisation(db.Model):
+class Organisation(Model):
     """A property company, a maintenance contractor or a regulator."""
 
     __tablename__ = "organisations"
@@ -93,7 +93,7 @@ class Organisation(db.Model):
         return str(ORG_KIND_LABELS[self.kind])
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who logs in; belongs to exactly one organisation and holds one role."""
 
     __tablename__ = "users"
@@ -123,7 +123,9 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         """Return whether the password matches."""
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        if not self.password_hash:
+            return False
+        return check_password_hash(self.password_hash, password)
 
     def get_id(self) -> str:
         """Return the session identity: the id and the session version."""
@@ -150,7 +152,7 @@ class User(UserMixin, db.Model):
         return self.organisation.kind
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """A one-time link with which an invited user sets their password."""
 
     __tablename__ = "invitations"
@@ -183,9 +185,7 @@ def can_manage_users(user: User) -> bool:
 
 def can_manage_user(user: User, other: User) -> bool:
     """A user manager may manage the other users of their own organisation."""
-    return (
-        can_manage_users(user) and other.organisation_id == user.organisation_id
-    )
+    return can_manage_users(user) and other.organisation_id == user.organisation_id
 
 
 def can_view_audit(user: User) -> bool:

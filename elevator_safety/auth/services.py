@@ -232,7 +232,9 @@ def set_active(actor: User, user: User, active: bool) -> None:
     db.session.flush()
 
 
-def update_user(actor: User, user: User, *, name: str, role: Role, certificate_no: str | None) -> None:
+def update_user(
+    actor: User, user: User, *, name: str, role: Role, certificate_no: str | None
+) -> None:
     """Change a user's name, role and certificate; a role change ends their sessions."""
     check_role_for_org(role, user.organisation)
     if user.id == actor.id and role != user.role:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elevator_safety.auth.models import Organisation, OrgKind, Role, User
 from elevator_safety.db import UTCDateTime, now_utc
-from elevator_safety.extensions import db
+from elevator_safety.extensions import Model, db
 
 if TYPE_CHECKING:
     pass
@@ -95,7 +95,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
     return Enum(cls, native_enum=False, length=32, validate_strings=True)
 
 
-class Site(db.Model):
+class Site(Model):
     """A residential compound or project (小区/项目) managed by one property company."""
 
     __tablename__ = "sites"
@@ -116,13 +116,15 @@ class Site(db.Model):
     elevators: Mapped[list[Elevator]] = relationship(back_populates="site")
 
 
-class Elevator(db.Model):
+class Elevator(Model):
     """One elevator, escalator or moving walk and its registration data."""
 
     __tablename__ = "elevators"
     __table_args__ = (
         CheckConstraint("rated_load_kg IS NULL OR rated_load_kg > 0", name="rated_load_positive"),
-        CheckConstraint("rated_speed_ms IS NULL OR rated_speed_ms > 0", name="rated_speed_positive"),
+        CheckConstraint(
+            "rated_speed_ms IS NULL OR rated_speed_ms > 0", name="rated_speed_positive"
+        ),
         CheckConstraint("floors IS NULL OR floors > 0", name="floors_positive"),
         CheckConstraint("stops IS NULL OR stops > 0", name="stops_positive"),
     )
@@ -149,9 +151,7 @@ class Elevator(db.Model):
     #: 验收日期: acceptance date, start of the inspection cycle.
     acceptance_date: Mapped[date | None] = mapped_column(Date)
     last_inspection_date: Mapped[date | None] = mapped_column(Date)
-    last_inspection_result: Mapped[InspectionResult | None] = mapped_column(
-        _enum(InspectionResult)
-    )
+    last_inspection_result: Mapped[InspectionResult | None] = mapped_column(_enum(InspectionResult))
     next_inspection_due: Mapped[date | None] = mapped_column(Date)
     #: 使用标志 valid-until date.
     use_sign_valid_until: Mapped[date | None] = mapped_column(Date)
@@ -193,7 +193,7 @@ class Elevator(db.Model):
         return None
 
 
-class Contract(db.Model):
+class Contract(Model):
     """A maintenance contract: one elevator, one contractor, a date range, a level plan."""
 
     __tablename__ = "contracts"

@@ -6,6 +6,7 @@ lives in one place. Services add and flush; the caller commits.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -122,9 +123,7 @@ def check_elevator(
         or officer.role != Role.safety_officer
         or not officer.active
     ):
-        problems.add(
-            "safety_officer_id", _("Choose an active safety officer of your company.")
-        )
+        problems.add("safety_officer_id", _("Choose an active safety officer of your company."))
     if values.get("kind") not in set(ElevatorKind):
         problems.add("kind", _("Choose a kind."))
     for name in ("rated_load_kg", "rated_speed_ms", "floors", "stops"):
@@ -162,16 +161,19 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         cleaned["rated_speed_ms"] = Decimal(str(cleaned["rated_speed_ms"])).quantize(
             Decimal("0.01")
         )
-    for key, enum_cls in (
+    enums: tuple[tuple[str, type[enum.StrEnum]], ...] = (
         ("kind", ElevatorKind),
         ("status", ElevatorStatus),
         ("last_inspection_result", InspectionResult),
-    ):
-        if cleaned.get(key):
+    )
+    for key, enum_cls in enums:
+        value = cleaned.get(key)
+        if value:
             try:
-                cleaned[key] = enum_cls(cleaned[key])
+                cleaned[key] = enum_cls(str(value))
             except ValueError:
-                cleaned[key] = None if key != "kind" else cleaned[key]
+                # An unknown kind is kept so that check_elevator reports it.
+                cleaned[key] = None if key != "kind" else value
     return cleaned
 
 
@@ -244,7 +246,11 @@ def create_site(actor: User, values: dict[str, Any]) -> Site:
         raise RegistryValidationError(problems)
     site = Site(
         organisation_id=actor.organisation_id,
-        **{k: (v.strip() if isinstance(v, str) else v) for k, v in values.items() if k in SITE_FIELDS},
+        **{
+            k: (v.strip() if isinstance(v, str) else v)
+            for k, v in values.items()
+            if k in SITE_FIELDS
+        },
     )
     db.session.add(site)
     db.session.flush()
@@ -354,9 +360,8 @@ def create_contract(
 ) -> Contract:
     """Create a maintenance contract, refusing overlaps."""
     problems = check_contract(elevator, contractor, start_date, end_date, level_plan)
-    if problems:
+    if problems or contractor is None or start_date is None or end_date is None:
         raise RegistryValidationError(problems)
-    assert contractor is not None and start_date is not None and end_date is not None  # noqa: S101
     contract = Contract(
         elevator=elevator,
         contractor=contractor,
