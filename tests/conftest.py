@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -114,6 +114,12 @@ def app_config(database_uri: str, tmp_path: Path) -> dict:
 @pytest.fixture
 def app(app_config: dict) -> Iterator[Flask]:
     app = create_app(app_config)
+
+    @app.teardown_request
+    def _fresh_globals(_exc: BaseException | None) -> None:
+        # Requests reuse the test's app context; keep g (current user, locale) from leaking.
+        g.__dict__.clear()
+
     with app.app_context():
         yield app
         db.session.remove()
