@@ -7,6 +7,7 @@ from datetime import date
 import click
 from sqlalchemy import select
 
+from elevator_safety import audit
 from elevator_safety.auth import services
 from elevator_safety.auth.models import Organisation, OrgKind, Role, User
 from elevator_safety.errors import DomainError
@@ -108,3 +109,65 @@ def list_users() -> None:
     for user in db.session.scalars(select(User).order_by(User.id)):
         state = "active" if user.active else "inactive"
         click.echo(f"{user.id}\t{user.role.value}\t{user.login}\t{user.organisation.name}\t{state}")
+
+
+def _user_by_login(login: str) -> User:
+    user = services.find_user_by_login(login)
+    if user is None:
+        raise click.ClickException(f"No user with e-mail or phone {login!r}.")
+    return user
+
+
+@users_cli.command("set-password")
+@click.argument("login")
+@click.password_option()
+def set_password(login: str, password: str) -> None:
+    """Set a user's password (for a forgotten one); every session of theirs ends."""
+    user = _user_by_login(login)
+    try:
+        services.validate_password(password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    user.set_password(password)
+    user.session_version += 1
+    audit.record("password_reset", user, organisation_id=user.organisation_id, label=user.login)
+    db.session.commit()
+    click.echo(f"Password set for {user.login}; their sessions have ended.")
+
+
+@users_cli.command("deactivate")
+@click.argument("login")
+def deactivate(login: str) -> None:
+    """Deactivate a user (regulators have no manager in the app); their sessions end."""
+    user = _user_by_login(login)
+    if user.active:
+        user.active = False
+        user.session_version += 1
+        audit.record(
+            "deactivate",
+            user,
+            organisation_id=user.organisation_id,
+            label=user.login,
+            changes={"active": [True, False]},
+        )
+        db.session.commit()
+    click.echo(f"{user.login} is inactive.")
+
+
+@users_cli.command("activate")
+@click.argument("login")
+def activate(login: str) -> None:
+    """Reactivate a user."""
+    user = _user_by_login(login)
+    if not user.active:
+        user.active = True
+        user.session_version += 1
+        audit.record(
+            "activate",
+            user,
+            organisation_id=user.organisation_id,
+            label=user.login,
+            changes={"active": [False, True]},
+        )
+        db.session.commit()
+    click.echo(f"{user.login} is active.")

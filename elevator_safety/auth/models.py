@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from elevator_safety.db import UTCDateTime, now_utc
-from elevator_safety.extensions import Model, db
+from elevator_safety.extensions import Model
 
 if TYPE_CHECKING:
     from elevator_safety.registry.models import Site

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -48,6 +58,7 @@ def login():  # type: ignore[no-untyped-def]
         user = services.authenticate(form.login.data or "", form.password.data or "")
         db.session.commit()
         if user is not None:
+            session.permanent = True  # lasts PERMANENT_SESSION_LIFETIME (a working shift)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors.append(_("Wrong e-mail/phone or password."))
