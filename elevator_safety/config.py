@@ -46,6 +46,8 @@ DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo credential, not a se
 PAGE_SIZE = 25
 #: Largest CSV accepted by the import page, in bytes.
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
+#: Where uploads wait for the import's confirmation (None: instance/imports).
+IMPORT_FOLDER: str | None = None
 MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 #: Days an invitation link stays valid.
 INVITE_VALID_DAYS = 7

@@ -147,6 +147,7 @@ def log_in(client: FlaskClient, user) -> None:  # type: ignore[no-untyped-def]
     with client.session_transaction() as session:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
+    g.pop("_login_user", None)  # forget a user Flask-Login cached in the test's context
 
 
 @pytest.fixture
