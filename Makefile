@@ -18,7 +18,7 @@ setup: $(BIN)/.installed catalogs
 
 ## Compile the translation catalogues (the .mo files are build output, not committed).
 catalogs: $(BIN)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -q -d elevator_safety/translations
+	$(BIN)/pybabel compile -d elevator_safety/translations
 
 ## Re-extract messages and merge them into the catalogues (then translate the new ones).
 extract-messages: $(BIN)/.installed

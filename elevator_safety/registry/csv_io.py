@@ -23,14 +23,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from elevator_safety import audit
-from elevator_safety.audit import AuditEntry
 from elevator_safety.auth.models import Organisation, Role, User
 from elevator_safety.auth.services import find_user_by_login
 from elevator_safety.errors import DomainError
@@ -531,16 +530,6 @@ def parse_elevators(data: bytes, org: Organisation) -> ImportResult:
     return check_sheet(read_sheet(data), org)
 
 
-class _CompanyActor:
-    """Stands in for the user when a command (no login) imports for a company."""
-
-    id = None
-
-    def __init__(self, org: Organisation) -> None:
-        self.organisation = org
-        self.organisation_id = org.id
-
-
 def import_elevators(
     result: ImportResult,
     org: Organisation,
@@ -551,11 +540,7 @@ def import_elevators(
     """Create every elevator of a good result, audited; the caller commits (all or nothing)."""
     if not result.ok:
         raise DomainError(_("The file has errors; nothing was imported."))
-    creator = actor if actor is not None else cast(User, _CompanyActor(org))
-    created = []
-    for row in result.rows:
-        created.append(services.create_elevator(creator, row.values))
-        _claim_audit_entries(org)
+    created = [services.create_elevator(org, row.values) for row in result.rows]
     audit.record(
         "import",
         None,
@@ -566,13 +551,6 @@ def import_elevators(
     )
     db.session.flush()
     return created
-
-
-def _claim_audit_entries(org: Organisation) -> None:
-    """Give audit entries added without a logged-in user (commands) to the company."""
-    for obj in db.session.new:
-        if isinstance(obj, AuditEntry) and obj.organisation_id is None:
-            obj.organisation_id = org.id
 
 
 # --- writing ----------------------------------------------------------------

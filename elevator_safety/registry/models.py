@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elevator_safety.auth.models import Organisation, OrgKind, Role, User
 from elevator_safety.db import UTCDateTime, now_utc
-from elevator_safety.extensions import Model, db
+from elevator_safety.extensions import Model
 
 if TYPE_CHECKING:
     pass

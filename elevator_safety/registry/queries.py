@@ -84,14 +84,17 @@ def sort_columns(sort: str | None) -> list:  # type: ignore[type-arg]
 
 
 def contractor_choices(user: User, on: date | None = None) -> list[Organisation]:
-    """Return the contractors in force on the user's elevators (for the filter)."""
+    """Return the contractors in force on the user's elevators (for the filter).
+
+    The scope goes in as an IN subquery: joining Contract onto it would make a
+    contractor's scope clause (an EXISTS over Contract) correlate to that join.
+    """
     today = on or local_today()
-    ids = (
-        scoped_elevators(user, today)
-        .join(Contract, Contract.elevator_id == Elevator.id)
-        .where(Contract.start_date <= today, Contract.end_date >= today)
-        .with_only_columns(Contract.contractor_id)
-        .distinct()
+    in_scope = scoped_elevators(user, today).with_only_columns(Elevator.id)
+    ids = select(Contract.contractor_id).where(
+        Contract.elevator_id.in_(in_scope),
+        Contract.start_date <= today,
+        Contract.end_date >= today,
     )
     return list(
         db.session.scalars(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from zoneinfo import available_timezones
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -188,23 +189,27 @@ def prepare_elevator(
     return cleaned, check_elevator(cleaned, org, existing_id=existing_id)
 
 
-def create_elevator(actor: User, values: dict[str, Any]) -> Elevator:
-    """Create an elevator on one of the actor's company's sites."""
-    cleaned, problems = prepare_elevator(values, actor.organisation)
+def create_elevator(org: Organisation, values: dict[str, Any]) -> Elevator:
+    """Create an elevator on one of a property company's sites (audited for that company)."""
+    cleaned, problems = prepare_elevator(values, org)
     if problems:
         raise RegistryValidationError(problems)
     elevator = Elevator(**cleaned)
     db.session.add(elevator)
     db.session.flush()
     audit.record(
-        "create", elevator, label=elevator.equipment_code, changes=audit.snapshot(elevator)
+        "create",
+        elevator,
+        organisation_id=org.id,
+        label=elevator.equipment_code,
+        changes=audit.snapshot(elevator),
     )
     return elevator
 
 
-def update_elevator(actor: User, elevator: Elevator, values: dict[str, Any]) -> None:
+def update_elevator(org: Organisation, elevator: Elevator, values: dict[str, Any]) -> None:
     """Update an elevator's registry data, auditing the changed fields."""
-    cleaned, problems = prepare_elevator(values, actor.organisation, existing_id=elevator.id)
+    cleaned, problems = prepare_elevator(values, org, existing_id=elevator.id)
     if problems:
         raise RegistryValidationError(problems)
     for key, value in cleaned.items():
@@ -212,7 +217,13 @@ def update_elevator(actor: User, elevator: Elevator, values: dict[str, Any]) -> 
     changes = audit.changed_fields(elevator)
     changes.pop("updated_at", None)
     if changes:
-        audit.record("update", elevator, label=elevator.equipment_code, changes=changes)
+        audit.record(
+            "update",
+            elevator,
+            organisation_id=org.id,
+            label=elevator.equipment_code,
+            changes=changes,
+        )
     db.session.flush()
 
 
@@ -236,6 +247,9 @@ def check_site(values: dict[str, Any]) -> Problems:
     code = (values.get("district_code") or "").strip()
     if code and (not code.isdigit() or len(code) != 6):
         problems.add("district_code", _("A district code has 6 digits, e.g. 510104."))
+    zone = (values.get("timezone") or "").strip()
+    if zone and zone not in available_timezones():
+        problems.add("timezone", _("Unknown time zone; use e.g. Asia/Shanghai."))
     return problems
 
 
