@@ -1,0 +1,189 @@
+"""Access grid: every route of the app, every role, an own and a foreign record.
+
+"ok" means the role may use the route on that record (200, a redirect, or 422 for
+a posted form that its validation refused); 403 means the role may not use the
+route at all; 404 means the record is outside the user's scope. Refused POSTs
+must change nothing: every table's row count is compared before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from elevator_safety.extensions import db
+from tests.conftest import log_in
+from tests.factories import ROLE_ATTR, World
+
+ROLES = list(ROLE_ATTR)
+OK = "ok"
+REGISTRY_WRITERS = {"admin"}
+USER_MANAGERS = {"admin", "contractor_manager"}
+
+
+def elevator(world: World, side: str, _role: str) -> int:
+    return getattr(world, side).elevators[0].id
+
+
+def site(world: World, side: str, _role: str) -> int:
+    return getattr(world, side).site.id
+
+
+def contract(world: World, side: str, _role: str) -> int:
+    return getattr(world, side).elevators[0].contracts[0].id
+
+
+def colleague(world: World, side: str, role: str) -> int:
+    """A user of the actor's own organisation on that side (a technician for contractors)."""
+    group = getattr(world, side)
+    return (group.technician if role in ("contractor_manager", "technician") else group.officer).id
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # with {id} where a record goes
+    target: Callable[[World, str, str], int] | None = None
+    writers: frozenset[str] | None = None  # None: every role may use it
+
+    def url(self, world: World, side: str, role: str) -> str:
+        return self.path.format(id=self.target(world, side, role)) if self.target else self.path
+
+    def expected(self, role: str, side: str) -> str | int:
+        if self.writers is not None and role not in self.writers:
+            return 403
+        if self.target is not None and side == "foreign":
+            return 404
+        return OK
+
+
+def routes() -> list[Route]:
+    reg = frozenset(REGISTRY_WRITERS)
+    mgr = frozenset(USER_MANAGERS)
+    table = [
+        Route("GET", "/"),
+        Route("POST", "/logout"),
+        Route("GET", "/account/password"),
+        Route("POST", "/account/password"),
+        Route("POST", "/language"),
+        Route("GET", "/elevators"),
+        Route("GET", "/elevators/export.csv"),
+        Route("GET", "/elevators/{id}", elevator),
+        Route("GET", "/sites"),
+        Route("GET", "/sites/{id}", site),
+        Route("GET", "/contracts"),
+        Route("GET", "/contracts/{id}", contract),
+        Route("GET", "/elevators/new", None, reg),
+        Route("POST", "/elevators/new", None, reg),
+        Route("GET", "/elevators/{id}/edit", elevator, reg),
+        Route("POST", "/elevators/{id}/edit", elevator, reg),
+        Route("GET", "/sites/new", None, reg),
+        Route("POST", "/sites/new", None, reg),
+        Route("GET", "/sites/{id}/edit", site, reg),
+        Route("POST", "/sites/{id}/edit", site, reg),
+        Route("GET", "/elevators/{id}/contracts/new", elevator, reg),
+        Route("POST", "/elevators/{id}/contracts/new", elevator, reg),
+        Route("GET", "/contracts/{id}/edit", contract, reg),
+        Route("POST", "/contracts/{id}/edit", contract, reg),
+        Route("GET", "/elevators/import", None, reg),
+        Route("POST", "/elevators/import", None, reg),
+        Route("GET", "/admin/users", None, mgr),
+        Route("GET", "/admin/audit", None, mgr),
+        Route("GET", "/admin/users/invite", None, mgr),
+        Route("POST", "/admin/users/invite", None, mgr),
+        Route("GET", "/admin/users/{id}/edit", colleague, mgr),
+        Route("POST", "/admin/users/{id}/edit", colleague, mgr),
+        Route("POST", "/admin/users/{id}/deactivate", colleague, mgr),
+        Route("POST", "/admin/users/{id}/activate", colleague, mgr),
+        Route("POST", "/admin/users/{id}/invitation", colleague, mgr),
+    ]
+    return table
+
+
+CASES = [
+    pytest.param(route, role, side, id=f"{route.method} {route.path} {role} {side}")
+    for route in routes()
+    for role in ROLES
+    for side in (("own", "foreign") if route.target else ("own",))
+]
+
+
+def row_counts() -> dict[str, int]:
+    return {
+        name: db.session.scalar(select(func.count()).select_from(table)) or 0
+        for name, table in db.metadata.tables.items()
+    }
+
+
+@pytest.mark.parametrize(("route", "role", "side"), CASES)
+def test_access(client, world, route: Route, role: str, side: str):
+    actor = getattr(world.own, ROLE_ATTR[role])
+    url = route.url(world, side, role)
+    log_in(client, actor)
+    before = row_counts()
+    response = client.open(url, method=route.method, data={})
+    expected = route.expected(role, side)
+    if expected == OK:
+        assert response.status_code in (200, 302, 422), (url, response.status_code)
+    else:
+        assert response.status_code == expected, (url, response.status_code)
+        if route.method == "POST":
+            db.session.expire_all()
+            assert row_counts() == before, "a refused request wrote something"
+
+
+PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/invite/<token>"}
+
+
+def test_every_route_is_in_the_grid_or_public(app):
+    covered = {(r.method, r.path.replace("{id}", "<int>")) for r in routes()}
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule in PUBLIC:
+            continue
+        path = rule.rule
+        for converter in (
+            "<int:elevator_id>",
+            "<int:site_id>",
+            "<int:contract_id>",
+            "<int:user_id>",
+        ):
+            path = path.replace(converter, "<int>")
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if (method, path) not in covered and path != "/elevators/import/<token>/confirm":
+                missing.append(f"{method} {rule.rule}")
+    assert not missing, "routes missing from the access grid: " + ", ".join(missing)
+
+
+LOGIN_REQUIRED = [r for r in routes() if r.path != "/language"]
+
+
+@pytest.mark.parametrize("route", LOGIN_REQUIRED, ids=lambda r: f"{r.method} {r.path}")
+def test_anonymous_is_sent_to_login(client, world, route: Route):
+    url = route.url(world, "own", "admin")
+    before = row_counts()
+    response = client.open(url, method=route.method, data={})
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+    db.session.expire_all()
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_import_confirm_with_unknown_token(client, world, role):
+    log_in(client, getattr(world.own, ROLE_ATTR[role]))
+    response = client.post("/elevators/import/" + "a" * 32 + "/confirm")
+    assert response.status_code == (404 if role in REGISTRY_WRITERS else 403)
+
+
+def test_anonymous_may_switch_language_and_nothing_is_written(client, world):
+    before = row_counts()
+    response = client.post("/language", data={"locale": "en", "next": "/login"})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/login")
+    assert 'lang="en"' in client.get("/login").get_data(as_text=True)
+    db.session.expire_all()
+    assert row_counts() == before
