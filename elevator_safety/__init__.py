@@ -56,11 +56,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.auth import cli as auth_cli
     from elevator_safety.auth import views as auth_views
     from elevator_safety.demo import cli as demo_cli
+    from elevator_safety.records import cli as records_cli
+    from elevator_safety.records import models as records_models
+    from elevator_safety.records import views as records_views
     from elevator_safety.registry import cli as registry_cli
     from elevator_safety.registry import io_views as registry_io_views
     from elevator_safety.registry import views as registry_views
 
-    del audit  # imported so that its model is registered with the metadata
+    del audit, records_models  # imported so that their models are in the metadata
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
@@ -68,10 +71,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp)
     app.register_blueprint(registry_views.bp)
     app.register_blueprint(registry_io_views.bp)
+    app.register_blueprint(records_views.bp)
     app.cli.add_command(auth_cli.users_cli)
     app.cli.add_command(auth_cli.orgs_cli)
     app.cli.add_command(demo_cli.demo_cli)
     app.cli.add_command(registry_cli.registry_cli)
+    app.cli.add_command(records_cli.records_cli)
     return app
 
 

@@ -48,7 +48,12 @@ PAGE_SIZE = 25
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 #: Where uploads wait for the import's confirmation (None: instance/imports).
 IMPORT_FOLDER: str | None = None
-MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+#: Largest request (a patrol with several photos), in bytes.
+MAX_CONTENT_LENGTH = 64 * 1024 * 1024
+#: Largest evidence photo, in bytes; larger ones get 413 and a readable message.
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+#: Where evidence photos are stored (None: instance/uploads).
+UPLOAD_FOLDER: str | None = None
 #: Days an invitation link stays valid.
 INVITE_VALID_DAYS = 7
 #: Contracts ending within this many days are flagged as expiring.

@@ -36,7 +36,7 @@ def base_config(uri: str, instance: Path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
-        "INSTANCE_UPLOADS": str(instance / "uploads"),
+        "UPLOAD_FOLDER": str(instance / "uploads"),
     }
 
 

@@ -177,3 +177,43 @@ def make_world() -> World:
     world = World(own=make_side("510104"), foreign=make_side("510105"))
     db.session.commit()
     return world
+
+
+def make_record(elevator: Elevator, author: User, body: dict | None = None, **kw):  # type: ignore[no-untyped-def]
+    """Append a signed patrol-like record to an elevator's chain."""
+    from elevator_safety.db import now_utc
+    from elevator_safety.records import services
+    from elevator_safety.records.models import Meaning, RecordKind
+
+    return services.append(
+        elevator,
+        kw.pop("kind", RecordKind.patrol),
+        body if body is not None else {"items": {"use_sign": {"result": "pass", "note": None}}},
+        author,
+        occurred_at=kw.pop("occurred_at", None) or now_utc(),
+        signatures=[services.SignatureSpec(author, Meaning.submitted)],
+        **kw,
+    )
+
+
+def png_bytes(size: tuple[int, int] = (8, 8), color: str = "red") -> bytes:
+    """Return a small PNG image."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, "PNG")
+    return out.getvalue()
+
+
+def make_photo(elevator: Elevator, user: User):  # type: ignore[no-untyped-def]
+    """Store a small photo for an elevator."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from elevator_safety.records.photos import save_photo
+
+    upload = FileStorage(io.BytesIO(png_bytes(color="blue")), filename="x.png")
+    return save_photo(upload, user, elevator)

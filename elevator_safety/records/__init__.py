@@ -1,0 +1,1 @@
+"""The integrity core: append-only records, signatures, per-elevator hash chains, photos."""

@@ -1,0 +1,67 @@
+"""Canonical serialisation of record content, and its SHA-256.
+
+The rules (documented in docs/records.md) are stable so that anyone can
+recompute a hash from the stored content:
+
+- JSON, UTF-8, keys sorted, no insignificant white space, non-ASCII kept as is;
+- datetimes as UTC ISO 8601 with a trailing ``Z`` and whole seconds
+  (``2026-11-28T02:30:00Z``); dates as ``YYYY-MM-DD``;
+- no floats: decimal readings (temperature, humidity) are strings such as
+  ``"23.5"``; counts are integers; enums are their string values;
+- absent optional values are ``null``.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime in record content")
+        return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        raise TypeError("floats are not allowed in record content; use Decimal or str")
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def normalise(content: dict[str, Any]) -> dict[str, Any]:
+    """Return content made of JSON types only, by the rules above."""
+    result = _plain(content)
+    assert isinstance(result, dict)  # noqa: S101 - _plain maps a dict to a dict
+    return result
+
+
+def canonical_json(content: dict[str, Any]) -> str:
+    """Return the canonical JSON text of content."""
+    return json.dumps(normalise(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256_hex(text: str) -> str:
+    """Return the SHA-256 of a text's UTF-8 bytes, as 64 hex digits."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def chain_hash(prev_hash: str, content_hash: str, elevator_id: int, seq: int) -> str:
+    """Return the hash that links a record to its predecessor in an elevator's chain."""
+    return sha256_hex(f"{elevator_id}:{seq}:{prev_hash}:{content_hash}")
+
+
+#: The predecessor hash of an elevator's first record.
+GENESIS = "0" * 64

@@ -1,0 +1,276 @@
+"""Records (append-only evidence), signatures, photos, findings and handovers."""
+
+from __future__ import annotations
+
+import enum
+import json
+from datetime import date, datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from elevator_safety.auth.models import Organisation, User
+from elevator_safety.db import UTCDateTime, now_utc
+from elevator_safety.extensions import Model
+from elevator_safety.registry.models import Elevator
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    return Enum(cls, native_enum=False, length=32, validate_strings=True)
+
+
+class RecordKind(enum.StrEnum):
+    """Kinds of record in an elevator's chain."""
+
+    patrol = "patrol"  # 日常巡查
+    maintenance = "maintenance"  # 维护保养记录
+    confirmation = "confirmation"  # 现场监督确认 of a maintenance record
+    rejection = "rejection"  # 退回 of a maintenance record
+    correction = "correction"  # 更正 of any record
+    handover = "handover"  # 移交检查: one signing step of a handover
+
+
+class Meaning(enum.StrEnum):
+    """What a signature means."""
+
+    submitted = "submitted"  # 提交
+    confirmed = "confirmed"  # 现场监督确认
+    rejected = "rejected"  # 退回
+    corrected = "corrected"  # 更正
+    handed_over = "handed_over"  # 移交
+    received = "received"  # 接收
+    handover_confirmed = "handover_confirmed"  # 确认移交
+
+
+MEANING_LABELS = {
+    Meaning.submitted: _l("Submitted"),
+    Meaning.confirmed: _l("Confirmed on site"),
+    Meaning.rejected: _l("Rejected"),
+    Meaning.corrected: _l("Corrected"),
+    Meaning.handed_over: _l("Handed over"),
+    Meaning.received: _l("Received"),
+    Meaning.handover_confirmed: _l("Handover confirmed"),
+}
+
+KIND_LABELS = {
+    RecordKind.patrol: _l("Daily patrol"),
+    RecordKind.maintenance: _l("Maintenance record"),
+    RecordKind.confirmation: _l("On-site confirmation"),
+    RecordKind.rejection: _l("Rejection"),
+    RecordKind.correction: _l("Correction"),
+    RecordKind.handover: _l("Handover inspection"),
+}
+
+
+class Record(Model):
+    """One piece of evidence in an elevator's hash chain. Never updated or deleted.
+
+    ``content`` is the canonical JSON text (records/canonical.py) and is the
+    evidence; the typed columns beside it are copies for querying.
+    """
+
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("elevator_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    elevator_id: Mapped[int] = mapped_column(ForeignKey("elevators.id"), index=True)
+    #: Position in the elevator's chain: 1, 2, 3...
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[RecordKind] = mapped_column(_enum(RecordKind), index=True)
+    #: The record this one acts on (confirmation, rejection, correction).
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    #: Maintenance level of a maintenance record.
+    level: Mapped[str | None] = mapped_column(String(32))
+    #: When the recorded event happened (patrol time, maintenance arrival...).
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: The calendar day of occurred_at in the site's time zone (the daily duty's day).
+    occurred_on: Mapped[date] = mapped_column(Date, index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    #: SHA-256 of ``content``.
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    #: chain_hash of the previous record of the elevator (GENESIS for the first).
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    #: sha256("elevator_id:seq:prev_hash:content_hash"); the next record's prev_hash.
+    chain_hash: Mapped[str] = mapped_column(String(64), index=True)
+    #: Form token: a resubmitted form finds its record instead of writing a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    elevator: Mapped[Elevator] = relationship()
+    author: Mapped[User] = relationship()
+    organisation: Mapped[Organisation] = relationship()
+    subject: Mapped[Record | None] = relationship(remote_side=[id])
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Return the content as a dict."""
+        return json.loads(self.content)
+
+    @property
+    def kind_label(self) -> str:
+        """Return the kind in the user's language."""
+        return str(KIND_LABELS[self.kind])
+
+
+class Signature(Model):
+    """A signature: who signed what, meaning what, when. Never updated or deleted.
+
+    The signature travels in the content of ``record`` (the record that carries
+    it in the chain); ``subject`` is the record signed, and ``content_hash`` the
+    hash of the subject's content at signing, so a signature moved to another
+    record no longer verifies.
+    """
+
+    __tablename__ = "signatures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    printed_name: Mapped[str] = mapped_column(String(100))
+    organisation_name: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[Meaning] = mapped_column(_enum(Meaning))
+    #: Reason given with a rejection or a correction.
+    reason: Mapped[str | None] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    record: Mapped[Record] = relationship(foreign_keys=[record_id])
+    subject: Mapped[Record] = relationship(foreign_keys=[subject_id])
+    signer: Mapped[User] = relationship()
+
+    @property
+    def meaning_label(self) -> str:
+        """Return the meaning in the user's language."""
+        return str(MEANING_LABELS[self.meaning])
+
+
+class Photo(Model):
+    """An evidence photo, stored under instance/uploads by content hash. Never updated."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: SHA-256 of the stored bytes (after EXIF location was stripped).
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    #: The elevator the photo was taken for: its scope decides who may see it.
+    elevator_id: Mapped[int] = mapped_column(ForeignKey("elevators.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+
+class Severity(enum.StrEnum):
+    """Hazard severity (隐患)."""
+
+    ordinary = "ordinary"  # 一般
+    serious = "serious"  # 重大
+
+
+class FindingStatus(enum.StrEnum):
+    """Where a finding is in the rectification workflow (built by the faults issue)."""
+
+    open = "open"
+
+
+SEVERITY_LABELS = {Severity.ordinary: _l("Ordinary"), Severity.serious: _l("Serious")}
+
+
+class Finding(Model):
+    """Something found wrong (a failed patrol item, a maintenance problem).
+
+    The rectification workflow picks findings up; here they are recorded so that
+    nothing found is lost. The evidence stays in the source record.
+    """
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    elevator_id: Mapped[int] = mapped_column(ForeignKey("elevators.id"), index=True)
+    source_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    #: Checklist item code or maintenance item (e.g. ``D5.machine_room_temperature``).
+    item_code: Mapped[str | None] = mapped_column(String(64))
+    item_label: Mapped[str] = mapped_column(String(300))
+    #: Duty code D1..D11.
+    duty: Mapped[str] = mapped_column(String(4))
+    severity: Mapped[Severity] = mapped_column(_enum(Severity), default=Severity.ordinary)
+    description: Mapped[str] = mapped_column(Text)
+    #: SHA-256 of photos attached to the finding.
+    photo_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[FindingStatus] = mapped_column(_enum(FindingStatus), default=FindingStatus.open)
+    #: Organisation that owns the fix (property company or contractor).
+    owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    elevator: Mapped[Elevator] = relationship()
+    source_record: Mapped[Record] = relationship()
+    owner_organisation: Mapped[Organisation] = relationship()
+
+
+class HandoverStatus(enum.StrEnum):
+    """Steps of a contractor handover (移交检查)."""
+
+    started = "started"
+    handed_over = "handed_over"  # outgoing contractor signed 移交
+    received = "received"  # incoming contractor signed 接收
+    confirmed = "confirmed"  # property company confirmed: contracts switched
+    cancelled = "cancelled"
+
+
+handover_elevators = Table(
+    "handover_elevators",
+    Model.metadata,
+    Column("handover_id", ForeignKey("handovers.id"), primary_key=True),
+    Column("elevator_id", ForeignKey("elevators.id"), primary_key=True),
+)
+
+
+class Handover(Model):
+    """A change of maintenance contractor for one or more elevators of a property company.
+
+    The workflow row moves through HandoverStatus; each signing step also
+    appends a ``handover`` record, with its signature, to every elevator's chain.
+    """
+
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    outgoing_contractor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    incoming_contractor_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    #: The day the incoming contractor takes over (the old contract ends the day before).
+    handover_date: Mapped[date] = mapped_column(Date)
+    #: End date of the new contract created on confirmation.
+    new_contract_end: Mapped[date] = mapped_column(Date)
+    status: Mapped[HandoverStatus] = mapped_column(
+        _enum(HandoverStatus), default=HandoverStatus.started
+    )
+    #: The handover inspection checklist answers: {item: {"ok": bool, "note": str}}.
+    checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, onupdate=now_utc)
+
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    outgoing: Mapped[Organisation] = relationship(foreign_keys=[outgoing_contractor_id])
+    incoming: Mapped[Organisation] = relationship(foreign_keys=[incoming_contractor_id])
+    elevators: Mapped[list[Elevator]] = relationship(secondary=handover_elevators)
