@@ -56,6 +56,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.auth import cli as auth_cli
     from elevator_safety.auth import views as auth_views
     from elevator_safety.demo import cli as demo_cli
+    from elevator_safety.handovers import views as handovers_views
+    from elevator_safety.maintenance import views as maintenance_views
+    from elevator_safety.patrols import views as patrols_views
     from elevator_safety.records import cli as records_cli
     from elevator_safety.records import models as records_models
     from elevator_safety.records import views as records_views
@@ -72,6 +75,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(registry_views.bp)
     app.register_blueprint(registry_io_views.bp)
     app.register_blueprint(records_views.bp)
+    app.register_blueprint(patrols_views.bp)
+    app.register_blueprint(maintenance_views.bp)
+    app.register_blueprint(handovers_views.bp)
     app.cli.add_command(auth_cli.users_cli)
     app.cli.add_command(auth_cli.orgs_cli)
     app.cli.add_command(demo_cli.demo_cli)

@@ -35,4 +35,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["page_url"] = page_url
     app.jinja_env.globals["get_locale"] = get_locale
+    from elevator_safety.records.services import chain_head
+
+    app.jinja_env.globals["chain_head"] = chain_head
     app.jinja_env.filters["local_dt"] = local_dt

@@ -1,0 +1,1 @@
+"""Maintenance records (D1): contractor visits and on-site confirmation."""
