@@ -58,3 +58,16 @@ UPLOAD_FOLDER: str | None = None
 INVITE_VALID_DAYS = 7
 #: Contracts ending within this many days are flagged as expiring.
 CONTRACT_EXPIRY_WARNING_DAYS = 30
+
+#: Longest gap between confirmed maintenance visits of each level, in days
+#: (TSG T5002-2017; levels are cumulative: a quarterly visit is also a half-monthly one).
+MAINTENANCE_INTERVAL_DAYS = {"half_monthly": 15, "quarterly": 92, "semi_annual": 183, "annual": 365}
+#: Technicians who must be present at a maintenance visit.
+MAINTENANCE_MIN_TECHNICIANS = 2
+
+#: Limits of patrol readings (min, max) as decimal strings; None is an open end.
+PATROL_LIMITS = {"machine_room_temperature": ("5", "40"), "machine_room_humidity": (None, "85")}
+#: Folder of patrol checklist files (None: elevator_safety/data/checklists).
+PATROL_CHECKLIST_FOLDER: str | None = None
+#: Rescue hotline printed on QR labels and the public page.
+RESCUE_HOTLINE = "96333"

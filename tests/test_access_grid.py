@@ -16,12 +16,15 @@ import pytest
 from sqlalchemy import func, select
 
 from elevator_safety.extensions import db
+from elevator_safety.records.models import RecordKind
 from tests.conftest import log_in
 from tests.factories import ROLE_ATTR, World, make_photo, make_record
 
 ROLES = list(ROLE_ATTR)
 OK = "ok"
 REGISTRY_WRITERS = {"admin"}
+OFFICERS = frozenset({"safety_officer", "safety_director"})
+MAINT_RECORDERS = frozenset({"technician", "contractor_manager"})
 USER_MANAGERS = {"admin", "contractor_manager"}
 
 
@@ -56,6 +59,16 @@ def photo(world: World, side: str, _role: str) -> str:
     made = make_photo(group.elevators[0], group.officer)
     db.session.commit()
     return made.sha256
+
+
+def maintenance_record(world: World, side: str, _role: str) -> int:
+    """A half-monthly maintenance record of the side's first elevator, by its technician."""
+    group = getattr(world, side)
+    made = make_record(
+        group.elevators[0], group.technician, kind=RecordKind.maintenance, level="half_monthly"
+    )
+    db.session.commit()
+    return made.id
 
 
 def correct_expected(role: str, side: str) -> str | int:
@@ -132,6 +145,16 @@ def routes() -> list[Route]:
         Route("POST", "/records/{id}/correct", record, expect=correct_expected),
         Route("GET", "/elevators/{id}/records", elevator),
         Route("GET", "/photos/{id}", photo),
+        Route("GET", "/patrols"),
+        Route("GET", "/patrols/today", None, OFFICERS),
+        Route("GET", "/elevators/{id}/patrols/new", elevator, OFFICERS),
+        Route("POST", "/elevators/{id}/patrols/new", elevator, OFFICERS),
+        Route("GET", "/elevators/{id}/label", elevator),
+        Route("GET", "/maintenance"),
+        Route("GET", "/elevators/{id}/maintenance/new", elevator, MAINT_RECORDERS),
+        Route("POST", "/elevators/{id}/maintenance/new", elevator, MAINT_RECORDERS),
+        Route("GET", "/maintenance/{id}/review", maintenance_record, OFFICERS),
+        Route("POST", "/maintenance/{id}/review", maintenance_record, OFFICERS),
     ]
     return table
 
