@@ -11,14 +11,27 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from elevator_safety.auth.models import OrgKind
 from elevator_safety.extensions import db
-from elevator_safety.records.models import RecordKind
+from elevator_safety.handovers.services import CHECKLIST
+from elevator_safety.records.models import Handover, HandoverStatus, RecordKind
+from elevator_safety.registry.models import FULL_LEVEL_PLAN
+from elevator_safety.scoping import local_today
 from tests.conftest import log_in
-from tests.factories import ROLE_ATTR, World, make_photo, make_record
+from tests.factories import (
+    ROLE_ATTR,
+    World,
+    make_contract,
+    make_elevator,
+    make_org,
+    make_photo,
+    make_record,
+)
 
 ROLES = list(ROLE_ATTR)
 OK = "ok"
@@ -69,6 +82,61 @@ def maintenance_record(world: World, side: str, _role: str) -> int:
     )
     db.session.commit()
     return made.id
+
+
+HANDOVER_STARTERS = frozenset({"admin", "safety_director"})
+CONTRACTOR_MANAGERS = frozenset({"contractor_manager"})
+
+
+def _handover(group, outgoing, incoming, elevators, status) -> int:  # type: ignore[no-untyped-def]
+    day = local_today() + timedelta(days=10)
+    made = Handover(
+        organisation_id=group.org.id,
+        outgoing_contractor_id=outgoing.id,
+        incoming_contractor_id=incoming.id,
+        handover_date=day,
+        new_contract_end=day + timedelta(days=364),
+        new_level_plan=FULL_LEVEL_PLAN,
+        status=status,
+        checklist={item.code: {"ok": True, "note": ""} for item in CHECKLIST},
+        created_by_id=group.admin.id,
+        elevators=elevators,
+    )
+    db.session.add(made)
+    db.session.commit()
+    return made.id
+
+
+def handover(world: World, side: str, _role: str) -> int:
+    """A started handover in which the side's contractor hands over."""
+    group = getattr(world, side)
+    return _handover(
+        group,
+        group.contractor,
+        make_org(OrgKind.contractor),
+        group.elevators,
+        HandoverStatus.started,
+    )
+
+
+def handover_in(world: World, side: str, _role: str) -> int:
+    """A handed-over handover in which the side's contractor is the incoming one."""
+    group = getattr(world, side)
+    outgoing = make_org(OrgKind.contractor)
+    elevator = make_elevator(group.site, group.officer)
+    make_contract(elevator, outgoing)
+    return _handover(group, outgoing, group.contractor, [elevator], HandoverStatus.handed_over)
+
+
+def handover_received(world: World, side: str, _role: str) -> int:
+    group = getattr(world, side)
+    return _handover(
+        group,
+        group.contractor,
+        make_org(OrgKind.contractor),
+        group.elevators,
+        HandoverStatus.received,
+    )
 
 
 def correct_expected(role: str, side: str) -> str | int:
@@ -155,6 +223,22 @@ def routes() -> list[Route]:
         Route("POST", "/elevators/{id}/maintenance/new", elevator, MAINT_RECORDERS),
         Route("GET", "/maintenance/{id}/review", maintenance_record, OFFICERS),
         Route("POST", "/maintenance/{id}/review", maintenance_record, OFFICERS),
+        Route("GET", "/handovers"),
+        Route("GET", "/handovers/new", None, HANDOVER_STARTERS),
+        Route("POST", "/handovers/new", None, HANDOVER_STARTERS),
+        Route("GET", "/elevators/{id}/handovers/new", elevator, HANDOVER_STARTERS),
+        Route("POST", "/elevators/{id}/handovers/new", elevator, HANDOVER_STARTERS),
+        Route("GET", "/handovers/{id}", handover),
+        Route("GET", "/handovers/{id}/checklist", handover, HANDOVER_STARTERS),
+        Route("POST", "/handovers/{id}/checklist", handover, HANDOVER_STARTERS),
+        Route("GET", "/handovers/{id}/hand-over", handover, CONTRACTOR_MANAGERS),
+        Route("POST", "/handovers/{id}/hand-over", handover, CONTRACTOR_MANAGERS),
+        Route("GET", "/handovers/{id}/receive", handover_in, CONTRACTOR_MANAGERS),
+        Route("POST", "/handovers/{id}/receive", handover_in, CONTRACTOR_MANAGERS),
+        Route("GET", "/handovers/{id}/confirm", handover_received, HANDOVER_STARTERS),
+        Route("POST", "/handovers/{id}/confirm", handover_received, HANDOVER_STARTERS),
+        Route("GET", "/handovers/{id}/cancel", handover, HANDOVER_STARTERS),
+        Route("POST", "/handovers/{id}/cancel", handover, HANDOVER_STARTERS),
     ]
     return table
 

@@ -65,6 +65,11 @@ ACTION_LABELS = {
     "invite": _l("Invitation issued"),
     "invitation_accepted": _l("Invitation accepted"),
     "password_change": _l("Password changed"),
+    "password_reset": _l("Password reset by the operator"),
+    "import": _l("Imported"),
+    "export": _l("Exported"),
+    "record": _l("Record added"),
+    "cancel": _l("Cancelled"),
 }
 
 #: Names of the audited object types (model class names); others are shown as stored.
@@ -74,6 +79,9 @@ OBJECT_TYPE_LABELS = {
     "Site": _l("Site"),
     "Elevator": _l("Elevator"),
     "Contract": _l("Contract"),
+    "Record": _l("Record"),
+    "Finding": _l("Finding"),
+    "Handover": _l("Handover"),
 }
 
 

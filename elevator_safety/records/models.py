@@ -261,6 +261,8 @@ class Handover(Model):
     handover_date: Mapped[date] = mapped_column(Date)
     #: End date of the new contract created on confirmation.
     new_contract_end: Mapped[date] = mapped_column(Date)
+    #: Maintenance levels of the new contract (comma-separated, see MaintenanceLevel).
+    new_level_plan: Mapped[str] = mapped_column(String(100))
     status: Mapped[HandoverStatus] = mapped_column(
         _enum(HandoverStatus), default=HandoverStatus.started
     )
