@@ -24,6 +24,7 @@ from elevator_safety.errors import DomainError
 from elevator_safety.patrols import checklists, services
 from elevator_safety.patrols.checklists import Item
 from elevator_safety.records.forms import RecordForm, SignatureMixin
+from elevator_safety.records.photos import check_photo
 
 RESULT_CHOICES = [
     SelectChoice("pass", _l("Pass")),
@@ -60,7 +61,7 @@ def photo_check(_form: BaseForm, field: Field) -> None:
     """Refuse a file that is not a readable JPEG, PNG or WebP photo (too large: 413)."""
     if field.data:
         try:
-            services.check_photo(field.data)
+            check_photo(field.data)
         except DomainError as error:
             raise ValidationError(error.message) from error
 

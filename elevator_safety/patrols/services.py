@@ -9,7 +9,6 @@ Finding in the same transaction. The caller commits.
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,10 +16,9 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import abort, current_app
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
@@ -31,7 +29,7 @@ from elevator_safety.extensions import db
 from elevator_safety.patrols import checklists
 from elevator_safety.patrols.checklists import Checklist, Item
 from elevator_safety.records.models import Finding, Meaning, Record, RecordKind, Severity
-from elevator_safety.records.photos import save_photo, sniff
+from elevator_safety.records.photos import save_photo
 from elevator_safety.records.services import (
     DuplicateSubmission,
     SignatureSpec,
@@ -117,36 +115,6 @@ def limits_text(low: Any, high: Any, unit: str | None) -> str:
     if low is not None:
         return f"≥ {low}{unit}"
     return ""
-
-
-def check_photo(upload: FileStorage) -> None:
-    """Refuse a photo before anything is stored: size (413), format by content, readability.
-
-    The stream is rewound so that records.photos.save_photo can store it afterwards.
-    """
-    limit = current_app.config["PHOTO_MAX_BYTES"]
-    upload.stream.seek(0)
-    data = upload.stream.read(limit + 1)
-    upload.stream.seek(0)
-    if len(data) > limit:
-        abort(
-            413,
-            description=_(
-                "A photo may be at most %(mb)d MB; this one is larger.", mb=limit // (1024 * 1024)
-            ),
-        )
-    if not data:
-        raise DomainError(_("The photo is empty."))
-    fmt = sniff(data[:16])
-    if fmt is None:
-        raise DomainError(_("Only JPEG, PNG or WebP photos are accepted."))
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format != fmt:
-                raise DomainError(_("The file's content does not match an image format."))
-            image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise DomainError(_("This file is not a readable photo.")) from error
 
 
 def _store_photo(upload: FileStorage | None, user: User, elevator: Elevator, name: str) -> list:

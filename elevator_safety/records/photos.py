@@ -37,6 +37,13 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
+def size_text(size: int) -> str:
+    """Return a byte count as whole MB, or KB under one megabyte."""
+    if size >= 1024 * 1024:
+        return f"{size // (1024 * 1024)} MB"
+    return f"{max(size // 1024, 1)} KB"
+
+
 def upload_folder() -> Path:
     """Return the folder photos are stored in."""
     folder = current_app.config.get("UPLOAD_FOLDER") or str(
@@ -71,15 +78,17 @@ def _strip_metadata(data: bytes, fmt: str) -> tuple[bytes, int, int]:
         raise DomainError(_("This file is not a readable photo.")) from error
 
 
-def save_photo(upload: FileStorage, user: User, elevator: Elevator) -> Photo:
-    """Check and store an uploaded photo; return its row (existing if the same bytes)."""
+def _read_checked(upload: FileStorage) -> tuple[bytes, str]:
+    """Read an upload and refuse it unless it is a photo within the size limit."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
+    upload.stream.seek(0)
     data = upload.stream.read(limit + 1)
+    upload.stream.seek(0)
     if len(data) > limit:
         abort(
             413,
             description=_(
-                "A photo may be at most %(mb)d MB; this one is larger.", mb=limit // (1024 * 1024)
+                "A photo may be at most %(size)s; this one is larger.", size=size_text(limit)
             ),
         )
     if not data:
@@ -87,6 +96,21 @@ def save_photo(upload: FileStorage, user: User, elevator: Elevator) -> Photo:
     fmt = sniff(data[:16])
     if fmt is None:
         raise DomainError(_("Only JPEG, PNG or WebP photos are accepted."))
+    return data, fmt
+
+
+def check_photo(upload: FileStorage) -> None:
+    """Refuse a photo before anything is stored: size (413), format by content, readability.
+
+    The stream is left rewound, so that save_photo can store it afterwards.
+    """
+    data, fmt = _read_checked(upload)
+    _strip_metadata(data, fmt)
+
+
+def save_photo(upload: FileStorage, user: User, elevator: Elevator) -> Photo:
+    """Check and store an uploaded photo; return its row (existing if the same bytes)."""
+    data, fmt = _read_checked(upload)
     clean, width, height = _strip_metadata(data, fmt)
     digest = hashlib.sha256(clean).hexdigest()
     existing = db.session.scalar(select(Photo).where(Photo.sha256 == digest))

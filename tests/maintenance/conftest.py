@@ -22,6 +22,12 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
+def app_config(app_config: dict) -> dict:
+    """Compare messages in English (tests/test_i18n.py covers the Chinese default)."""
+    return app_config | {"BABEL_DEFAULT_LOCALE": "en"}
+
+
+@pytest.fixture
 def now(time_machine) -> datetime:  # type: ignore[no-untyped-def]
     """Freeze the clock at 15:00 today in Shanghai (the sites' zone)."""
     today = datetime.now(SHANGHAI).date()
