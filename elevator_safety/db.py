@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,8 +31,36 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+@dataclass
+class SimulatedClock:
+    """A clock that a loader of past events (the demo history) moves along."""
+
+    moment: datetime | None = None
+
+
+_clock: ContextVar[SimulatedClock | None] = ContextVar("elevator_safety_clock", default=None)
+
+
+@contextmanager
+def simulated_clock() -> Iterator[SimulatedClock]:
+    """Within the block, now_utc() answers the clock's moment (when it is set).
+
+    Column defaults, signatures and audit entries all read now_utc(), so past
+    events loaded this way carry their own times. Only the demo loader uses it.
+    """
+    clock = SimulatedClock()
+    token = _clock.set(clock)
+    try:
+        yield clock
+    finally:
+        _clock.reset(token)
+
+
 def now_utc() -> datetime:
-    """Return the current time, timezone-aware, in UTC."""
+    """Return the current time, timezone-aware, in UTC (or the simulated clock's moment)."""
+    clock = _clock.get()
+    if clock is not None and clock.moment is not None:
+        return clock.moment
     return datetime.now(UTC)
 
 

@@ -116,3 +116,16 @@ def test_static_files_are_served_locally(client):
     assert "https://" not in page
     with client.get("/static/css/app.css") as response:
         assert response.status_code == 200
+
+
+def test_simulated_clock_moves_now_only_inside_its_block():
+    from datetime import UTC, datetime
+
+    from elevator_safety.db import now_utc, simulated_clock
+
+    past = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    with simulated_clock() as clock:
+        assert now_utc() != past
+        clock.moment = past
+        assert now_utc() == past
+    assert now_utc() > past

@@ -1,4 +1,8 @@
-"""The demo city: what `flask demo load` creates, idempotence, and `flask demo logins`."""
+"""The demo city: what `flask demo load` creates, idempotence, and `flask demo logins`.
+
+These tests are about the city; its three weeks of history (demo/history.py, a few
+seconds per load) are left out here and tested in tests/test_demo_history.py.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,26 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from elevator_safety.auth.models import ROLES_BY_KIND, Organisation, OrgKind, Role, User
-from elevator_safety.demo import data
+from elevator_safety.demo import data, history
 from elevator_safety.extensions import db
 from elevator_safety.registry.models import Contract, Elevator, ElevatorStatus, Site
 from elevator_safety.registry.services import check_elevator
 from elevator_safety.scoping import local_today, scoped_elevators
 from tests.factories import make_org
+
+
+@pytest.fixture(autouse=True)
+def city_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load the city without its history."""
+
+    def no_history(*_args: object) -> history.HistorySummary:
+        return history.HistorySummary(0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    monkeypatch.setattr(history, "load", no_history)
 
 
 def load(runner, *args: str):  # type: ignore[no-untyped-def]

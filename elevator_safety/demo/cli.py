@@ -11,7 +11,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from elevator_safety.auth.models import Organisation
-from elevator_safety.demo import data
+from elevator_safety.db import now_utc
+from elevator_safety.demo import data, history
 from elevator_safety.extensions import db
 from elevator_safety.scoping import local_today
 
@@ -35,7 +36,7 @@ def _password() -> str:
     help="Load only into a database without any organisation (what make run uses).",
 )
 def load(if_empty: bool) -> None:
-    """Create the demo city: companies, sites, elevators, contracts, users."""
+    """Create the demo city (companies, sites, elevators, contracts, users) and its history."""
     if if_empty and db.session.scalar(select(func.count(Organisation.id))):
         click.echo("The database already holds organisations: demo data not loaded.")
         return
@@ -49,13 +50,23 @@ def load(if_empty: bool) -> None:
             "same name) exists already; nothing was written."
         )
     started = time.perf_counter()
-    summary = data.load(local_today(), _password())
+    now = now_utc()
+    today = local_today(now)
+    summary = data.load(today, _password())
+    past = history.load(today, now, _password())
     db.session.commit()
     elapsed = time.perf_counter() - started
     click.echo(
         f"Loaded the demo city in {elapsed:.2f} s: {summary.organisations} organisations, "
         f"{summary.sites} sites, {summary.elevators} elevators, {summary.contracts} "
         f"contracts, {summary.users} users. `flask demo logins` lists the logins."
+    )
+    click.echo(
+        f"History of the last {history.DAYS} days: {past.patrols} patrols "
+        f"({past.out_of_service_patrols} of out-of-service elevators), {past.findings} "
+        f"findings, {past.visits} maintenance visits ({past.confirmed} confirmed, "
+        f"{past.awaiting} awaiting confirmation, {past.rejected} rejected), "
+        f"{past.corrections} correction, {past.handovers} finished handover."
     )
 
 

@@ -10,7 +10,8 @@ interesting whenever it is loaded.
 
 The data is written through the models in one transaction (no audit entries:
 nobody did anything) and is recognised on a second run by its organisation
-names, so loading twice changes nothing.
+names, so loading twice changes nothing. history.py then adds, in the same
+transaction, three weeks of patrols, maintenance, a correction and a handover.
 """
 
 from __future__ import annotations
@@ -409,10 +410,7 @@ def state() -> str:
         return "present"
     if found:
         return "conflict"
-    codes = [
-        equipment_code(i, spec, _site_spec(spec.site).district_code)
-        for i, spec in enumerate(ELEVATORS)
-    ]
+    codes = [code for _spec, code in elevator_codes()]
     clash = (
         db.session.scalar(select(func.count(Elevator.id)).where(Elevator.equipment_code.in_(codes)))
         or db.session.scalar(
@@ -424,6 +422,14 @@ def state() -> str:
         or 0
     )
     return "conflict" if clash else "absent"
+
+
+def elevator_codes() -> list[tuple[ElevatorSpec, str]]:
+    """Return each demo elevator's spec with its equipment code, in table order."""
+    return [
+        (spec, equipment_code(i, spec, _site_spec(spec.site).district_code))
+        for i, spec in enumerate(ELEVATORS)
+    ]
 
 
 def _site_spec(key: str) -> SiteSpec:
@@ -527,8 +533,10 @@ def load(today: date, password: str) -> Summary:
         last: date | None = _plus(due, -365)
         result: InspectionResult | None = spec.result
         if spec.result == R.failed:
-            # Failed a few weeks ago; the re-inspection (复检) is booked for ``due``.
-            last = _plus(today, -20)
+            # Failed a few weeks ago, before the history (history.py) begins, so that
+            # every patrol of the history finds it out of service; the re-inspection
+            # (复检) is booked for ``due``.
+            last = _plus(today, -25)
         if last is not None and last < acceptance:
             last, result = None, None
         sign = last if spec.result == R.failed else due
