@@ -142,6 +142,13 @@ def world(app: Flask) -> World:
     return make_world()
 
 
+def dispose(app: Flask) -> None:
+    """Close an extra app's database connections (PostgreSQL warns about leaked ones)."""
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def log_in(client: FlaskClient, user) -> None:  # type: ignore[no-untyped-def]
     """Put the user in the client's session, as Flask-Login does after a login."""
     with client.session_transaction() as session:

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from elevator_safety import ConfigError, create_app
 from elevator_safety.extensions import db
-from tests.conftest import ON_POSTGRES
+from tests.conftest import ON_POSTGRES, dispose
 
 
 def test_production_refuses_default_secret_key(monkeypatch, tmp_path):
@@ -104,6 +104,7 @@ def test_server_error_page_hides_the_trace(app_config):
         raise RuntimeError("secret internals")
 
     response = app.test_client().get("/boom")
+    dispose(app)
     body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "secret internals" not in body

@@ -8,7 +8,8 @@ import uuid
 import pytest
 
 from elevator_safety import create_app
-from tests.conftest import base_config
+from elevator_safety.extensions import db
+from tests.conftest import base_config, dispose
 from tests.factories import make_world
 
 REDIS_URL = os.environ.get("REDIS_URL")
@@ -24,12 +25,15 @@ def redis_app(database_uri, tmp_path, monkeypatch):
     app = create_app(config | {"RATELIMIT_KEY_PREFIX": prefix})
     with app.app_context():
         make_world()
-        yield app, prefix
-        import redis
+        db.session.commit()
+    yield app, prefix
+    dispose(app)
+    import redis
 
-        client = redis.Redis.from_url(REDIS_URL)
-        for key in client.scan_iter(f"*{prefix}*"):
-            client.delete(key)
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(f"*{prefix}*"):
+        client.delete(key)
+    client.close()
 
 
 def test_limits_are_stored_in_redis_and_enforced(redis_app):
@@ -44,12 +48,17 @@ def test_limits_are_stored_in_redis_and_enforced(redis_app):
     ]
     assert statuses[:5] == [200] * 5
     assert statuses[5] == 429
-    keys = list(redis.Redis.from_url(REDIS_URL).scan_iter(f"*{prefix}*"))
+    connection = redis.Redis.from_url(REDIS_URL)
+    keys = list(connection.scan_iter(f"*{prefix}*"))
+    connection.close()
     assert keys, "no rate-limit counters were written to Redis"
 
     # A second app (another web worker) sees the same counters.
     other = create_app(app.config | {"TESTING": True})
-    response = other.test_client().post(
-        "/login", data={"login": "nobody@example.com", "password": "x"}
-    )
-    assert response.status_code == 429
+    try:
+        response = other.test_client().post(
+            "/login", data={"login": "nobody@example.com", "password": "x"}
+        )
+        assert response.status_code == 429
+    finally:
+        dispose(other)
