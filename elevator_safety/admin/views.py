@@ -48,6 +48,7 @@ from elevator_safety.auth.models import (
 )
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.paging import paginate
 from elevator_safety.security import require
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -174,9 +175,7 @@ def users():  # type: ignore[no-untyped-def]
     form = UserFilterForm(formdata=request.args)
     form.role.choices = role_choices(_org_kind(), blank=_l("All"))
     form.validate()
-    page = db.paginate(
-        _filtered_users(form), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    page = paginate(_filtered_users(form))
     return render_template("admin/users.html", form=form, page=page)
 
 
@@ -342,9 +341,7 @@ def audit():  # type: ignore[no-untyped-def]
     """List the organisation's audit entries, newest first, with filters."""
     require(can_view_audit(current_user))
     form = _audit_filter_form()
-    page = db.paginate(
-        _filtered_audit(form), per_page=current_app.config["PAGE_SIZE"], error_out=False
-    )
+    page = paginate(_filtered_audit(form))
     user_ids = {entry.user_id for entry in page.items if entry.user_id is not None}
     names = {
         user_id: name

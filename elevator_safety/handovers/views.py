@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -24,6 +24,7 @@ from elevator_safety.extensions import db
 from elevator_safety.handovers import services
 from elevator_safety.handovers.forms import CancelForm, ChecklistForm, SignForm, StartForm
 from elevator_safety.handovers.services import Step
+from elevator_safety.paging import paginate
 from elevator_safety.records.models import Handover, HandoverStatus
 from elevator_safety.records.services import DuplicateSubmission
 from elevator_safety.registry import services as registry
@@ -178,12 +179,7 @@ def index():  # type: ignore[no-untyped-def]
         selectinload(Handover.outgoing),
         selectinload(Handover.incoming),
     ).order_by(Handover.handover_date.desc(), Handover.id.desc())
-    page = db.paginate(
-        query,
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(query)
     overdue_count = services.count_overdue(current_user, today)
     return render_template(
         "handovers/list.html",

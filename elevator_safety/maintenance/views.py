@@ -13,7 +13,6 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -32,6 +31,7 @@ from elevator_safety.extensions import db
 from elevator_safety.maintenance import services
 from elevator_safety.maintenance.forms import ReviewForm, VisitForm, visit_form_class
 from elevator_safety.maintenance.items import LEVEL_ORDER, field_name, list_for, note_name
+from elevator_safety.paging import paginate
 from elevator_safety.records import services as records_services
 from elevator_safety.records.models import SEVERITY_LABELS, Record, RecordKind
 from elevator_safety.records.services import DuplicateSubmission
@@ -429,12 +429,7 @@ def index():  # type: ignore[no-untyped-def]
             scoped_elevators(current_user, today).where(Elevator.id == elevator_id)
         )
     query = query.order_by(Record.occurred_at.desc(), Record.id.desc())
-    page = db.paginate(
-        query,
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(query)
     reviews = services.reviews_of(r.id for r in page.items)
     rows = []
     for record in page.items:

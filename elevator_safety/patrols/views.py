@@ -33,6 +33,7 @@ from elevator_safety.auth.models import Role
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.paging import paginate
 from elevator_safety.patrols import checklists, forms, services
 from elevator_safety.patrols.checklists import DUTY_TITLES, PATROL_DUTIES, Checklist, Item
 from elevator_safety.records.models import Finding, Record, RecordKind
@@ -263,12 +264,7 @@ def index():  # type: ignore[no-untyped-def]
     elif failed == "no":
         query = query.where(~has_findings)
     query = query.order_by(Record.occurred_at.desc(), Record.id.desc())
-    page = db.paginate(
-        query,
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(query)
     sites = db.session.scalars(scoped_sites(current_user).order_by(Site.name, Site.id)).all()
     return render_template(
         "patrols/index.html",

@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.paging import paginate
 from elevator_safety.records import services
 from elevator_safety.records.forms import CorrectionForm
 from elevator_safety.records.models import Photo, Record, Signature
@@ -144,12 +145,7 @@ def chain(elevator_id: int):  # type: ignore[no-untyped-def]
     """List an elevator's records in chain order, newest first, with the chain head."""
     elevator = get_elevator_or_404(current_user, elevator_id)
     query = select(Record).where(Record.elevator_id == elevator.id).order_by(Record.seq.desc())
-    page = db.paginate(
-        query,
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
+    page = paginate(query)
     head = services.chain_head(elevator.id)
     return render_template("records/chain.html", elevator=elevator, page=page, head=head)
 

@@ -15,12 +15,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from elevator_safety.auth.models import Organisation, Role
 from elevator_safety.extensions import db
+from elevator_safety.paging import paginate
 from elevator_safety.registry import services
 from elevator_safety.registry.forms import ContractForm, ElevatorForm, SiteForm, placeholder
 from elevator_safety.registry.models import (
@@ -58,16 +59,6 @@ CONTRACT_STATES = ("active", "expiring", "ended", "future")
 
 
 # --- helpers ----------------------------------------------------------------
-
-
-def _paginate(query: Select):  # type: ignore[no-untyped-def]
-    """Return one page of a select(), never 404 on a bad page number."""
-    return db.paginate(
-        query,
-        page=max(request.args.get("page", 1, type=int) or 1, 1),
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=False,
-    )
 
 
 def _apply_problems(form: FlaskForm, problems: services.Problems) -> None:
@@ -130,7 +121,7 @@ def elevators():  # type: ignore[no-untyped-def]
         selectinload(Elevator.site),
         selectinload(Elevator.contracts).selectinload(Contract.contractor),
     )
-    page = _paginate(query)
+    page = paginate(query)
     sites = db.session.scalars(scoped_sites(current_user, today).order_by(Site.name, Site.id))
     districts = db.session.execute(
         scoped_sites(current_user, today)
@@ -299,7 +290,7 @@ def sites():  # type: ignore[no-untyped-def]
     query = scoped_sites(current_user, today)
     if q:
         query = query.where(func.lower(Site.name).like(f"%{q.lower()}%"))
-    page = _paginate(query.order_by(Site.name, Site.id))
+    page = paginate(query.order_by(Site.name, Site.id))
     return render_template(
         "registry/sites.html",
         page=page,
@@ -324,7 +315,7 @@ def site_detail(site_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "registry/site_detail.html",
         site=site,
-        page=_paginate(query),
+        page=paginate(query),
         today=today,
         can_edit=can_edit_site(current_user, site),
         **_label_context(),
@@ -403,7 +394,7 @@ def contracts():  # type: ignore[no-untyped-def]
         selectinload(Contract.contractor),
         selectinload(Contract.elevator).selectinload(Elevator.site),
     ).order_by(Contract.end_date.desc(), Contract.id.desc())
-    page = _paginate(query)
+    page = paginate(query)
     elevator_ids = {c.elevator_id for c in page.items}
     visible = set(
         db.session.scalars(
