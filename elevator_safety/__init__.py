@@ -57,16 +57,28 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.auth import views as auth_views
     from elevator_safety.demo import cli as demo_cli
     from elevator_safety.handovers import views as handovers_views
+    from elevator_safety.legal import views as legal_views
+    from elevator_safety.lockouts import models as lockouts_models
+    from elevator_safety.lockouts import views as lockouts_views
     from elevator_safety.maintenance import views as maintenance_views
+    from elevator_safety.notifications import models as notifications_models
+    from elevator_safety.notifications import views as notifications_views
     from elevator_safety.patrols import views as patrols_views
+    from elevator_safety.public import models as public_models
+    from elevator_safety.public import views as public_views
     from elevator_safety.records import cli as records_cli
     from elevator_safety.records import models as records_models
     from elevator_safety.records import views as records_views
+    from elevator_safety.rectifications import views as rectifications_views
+    from elevator_safety.registers import models as registers_models
+    from elevator_safety.registers import views as registers_views
     from elevator_safety.registry import cli as registry_cli
     from elevator_safety.registry import io_views as registry_io_views
     from elevator_safety.registry import views as registry_views
 
-    del audit, records_models  # imported so that their models are in the metadata
+    # imported so that their models are in the metadata
+    del audit, records_models, lockouts_models, notifications_models, public_models
+    del registers_models
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
@@ -78,6 +90,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(patrols_views.bp)
     app.register_blueprint(maintenance_views.bp)
     app.register_blueprint(handovers_views.bp)
+    app.register_blueprint(lockouts_views.bp)
+    app.register_blueprint(rectifications_views.bp)
+    app.register_blueprint(registers_views.bp)
+    app.register_blueprint(legal_views.bp)
+    app.register_blueprint(public_views.bp)
+    app.register_blueprint(notifications_views.bp)
     app.cli.add_command(auth_cli.users_cli)
     app.cli.add_command(auth_cli.orgs_cli)
     app.cli.add_command(demo_cli.demo_cli)

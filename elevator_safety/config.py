@@ -71,3 +71,36 @@ PATROL_LIMITS = {"machine_room_temperature": ("5", "40"), "machine_room_humidity
 PATROL_CHECKLIST_FOLDER: str | None = None
 #: Rescue hotline printed on QR labels and the public page.
 RESCUE_HOTLINE = "96333"
+
+# --- faults, rectifications and duty registers (D3, D4, D6-D11) ---------------------
+
+#: Minutes allowed from an entrapment alarm to the rescuers' arrival: sites flagged
+#: as in a city (municipalities, prefecture-level cities) and the others
+#: (TSG T5002-2017 art. 5).
+ENTRAPMENT_ARRIVAL_MINUTES = {"city": 30, "other": 60}
+#: Minutes within which a lockout's notice must be posted and the contractor notified.
+LOCKOUT_NOTIFY_MINUTES = 15
+#: Days after which an open lockout is flagged as long-running.
+LOCKOUT_LONG_DAYS = 3
+#: Hours a rectification gets by default, by severity (一般 / 重大).
+RECTIFICATION_DEADLINE_HOURS = {"ordinary": 7 * 24, "serious": 24}
+#: Shortest video retention, in days (D7); a check finding less opens a rectification.
+VIDEO_RETENTION_DAYS = 30
+#: Days between video retention checks.
+VIDEO_CHECK_INTERVAL_DAYS = 30
+#: Days between emergency alarm tests of each elevator.
+ALARM_TEST_INTERVAL_DAYS = 30
+#: Days ahead the duty roster must cover without a gap.
+ROSTER_HORIZON_DAYS = 7
+#: Months between emergency drills: a site's own, and each contractor's.
+SITE_DRILL_MONTHS = 12
+CONTRACTOR_DRILL_MONTHS = 6
+#: Periodic inspection (TSG T7001-2023): done up to this many months early
+#: without moving the next due date; apply this many days before the due date.
+INSPECTION_EARLY_MONTHS = 2
+INSPECTION_APPLY_DAYS = 30
+#: Certificates expiring within this many days are flagged.
+CERTIFICATE_EXPIRY_WARNING_DAYS = 30
+#: Public fault report: limits per client address and per elevator.
+PUBLIC_REPORT_LIMIT_PER_IP = "5 per hour;20 per day"
+PUBLIC_REPORT_LIMIT_PER_ELEVATOR = "30 per hour"

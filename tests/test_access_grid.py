@@ -9,8 +9,6 @@ must change nothing: every table's row count is compared before and after.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -32,9 +30,9 @@ from tests.factories import (
     make_photo,
     make_record,
 )
+from tests.grid_base import OK, Route, extra_public, extra_routes
 
 ROLES = list(ROLE_ATTR)
-OK = "ok"
 REGISTRY_WRITERS = {"admin"}
 OFFICERS = frozenset({"safety_officer", "safety_director"})
 MAINT_RECORDERS = frozenset({"technician", "contractor_manager"})
@@ -148,27 +146,6 @@ def correct_expected(role: str, side: str) -> str | int:
     return OK if role in ("safety_officer", "safety_director") else 403
 
 
-@dataclass(frozen=True)
-class Route:
-    method: str
-    path: str  # with {id} where a record goes
-    target: Callable[[World, str, str], int | str] | None = None
-    writers: frozenset[str] | None = None  # None: every role may use it
-    expect: Callable[[str, str], str | int] | None = None  # a rule of its own
-
-    def url(self, world: World, side: str, role: str) -> str:
-        return self.path.format(id=self.target(world, side, role)) if self.target else self.path
-
-    def expected(self, role: str, side: str) -> str | int:
-        if self.expect is not None:
-            return self.expect(role, side)
-        if self.writers is not None and role not in self.writers:
-            return 403
-        if self.target is not None and side == "foreign":
-            return 404
-        return OK
-
-
 def routes() -> list[Route]:
     reg = frozenset(REGISTRY_WRITERS)
     mgr = frozenset(USER_MANAGERS)
@@ -240,7 +217,7 @@ def routes() -> list[Route]:
         Route("GET", "/handovers/{id}/cancel", handover, HANDOVER_STARTERS),
         Route("POST", "/handovers/{id}/cancel", handover, HANDOVER_STARTERS),
     ]
-    return table
+    return table + extra_routes()
 
 
 CASES = [
@@ -280,11 +257,12 @@ PUBLIC = {"/login", "/healthz", "/static/<path:filename>", "/invite/<token>"}
 
 
 def test_every_route_is_in_the_grid_or_public(app):
+    public = PUBLIC | extra_public()
     covered = {(r.method, r.path.replace("{id}", "<>")) for r in routes()}
     covered.add(("POST", "/elevators/import/<>/confirm"))  # test_import_confirm_with_unknown_token
     missing = []
     for rule in app.url_map.iter_rules():
-        if rule.rule in PUBLIC:
+        if rule.rule in public:
             continue
         path = re.sub(r"<[^>]*>", "<>", rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):

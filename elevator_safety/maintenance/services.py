@@ -33,6 +33,7 @@ from elevator_safety.extensions import db
 from elevator_safety.maintenance.items import LEVEL_ORDER, ItemList, field_name, list_for
 from elevator_safety.records.models import (
     Finding,
+    FindingSource,
     Meaning,
     Record,
     RecordKind,
@@ -655,7 +656,10 @@ def record_visit(
     for problem, row in zip(checked.problems, problem_rows, strict=True):
         finding = Finding(
             elevator_id=elevator.id,
+            site_id=elevator.site_id,
+            source=FindingSource.maintenance,
             source_record_id=record.id,
+            created_by_id=author.id,
             item_code=None,
             item_label=problem.description[:300],
             # D9: rectify the problems raised by the maintenance unit.

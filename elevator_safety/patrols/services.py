@@ -28,7 +28,14 @@ from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
 from elevator_safety.patrols import checklists
 from elevator_safety.patrols.checklists import Checklist, Item
-from elevator_safety.records.models import Finding, Meaning, Record, RecordKind, Severity
+from elevator_safety.records.models import (
+    Finding,
+    FindingSource,
+    Meaning,
+    Record,
+    RecordKind,
+    Severity,
+)
 from elevator_safety.records.photos import save_photo
 from elevator_safety.records.services import (
     DuplicateSubmission,
@@ -149,7 +156,10 @@ def _open_finding(
     """Record a finding for the rectification workflow (owned by the property company)."""
     finding = Finding(
         elevator_id=elevator.id,
+        site_id=elevator.site_id,
+        source=FindingSource.patrol,
         source_record_id=record.id,
+        created_by_id=record.author_id,
         item_code=code,
         item_label=label[:300],
         duty=duty,

@@ -58,8 +58,12 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chain_hash(prev_hash: str, content_hash: str, elevator_id: int, seq: int) -> str:
-    """Return the hash that links a record to its predecessor in an elevator's chain."""
+def chain_hash(prev_hash: str, content_hash: str, elevator_id: int | str, seq: int) -> str:
+    """Return the hash that links a record to its predecessor in its chain.
+
+    ``elevator_id`` is the chain's scope: an elevator's id, or ``site-<id>`` for
+    a site's register chain (registers/chain.py).
+    """
     return sha256_hex(f"{elevator_id}:{seq}:{prev_hash}:{content_hash}")
 
 

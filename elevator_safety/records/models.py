@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import enum
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
@@ -20,13 +21,14 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from elevator_safety.auth.models import Organisation, User
 from elevator_safety.db import UTCDateTime, now_utc
-from elevator_safety.extensions import Model
-from elevator_safety.registry.models import Elevator
+from elevator_safety.extensions import Model, db
+from elevator_safety.registry.models import Elevator, Site
 
 
 def _enum(cls: type[enum.Enum]) -> Enum:
@@ -42,6 +44,12 @@ class RecordKind(enum.StrEnum):
     rejection = "rejection"  # 退回 of a maintenance record
     correction = "correction"  # 更正 of any record
     handover = "handover"  # 移交检查: one signing step of a handover
+    lockout = "lockout"  # 停用/困人: one step of a fault lockout (D8)
+    rectification = "rectification"  # 整改: completion or verification of a rectification (D9)
+    alarm_test = "alarm_test"  # 紧急报警装置测试 (D6)
+    addition = "addition"  # 加装/广告 with its safety review (D10)
+    inspection = "inspection"  # 定期检验 / 自行检测 report (D11)
+    misuse = "misuse"  # 违规乘用 incident (D3)
 
 
 class Meaning(enum.StrEnum):
@@ -54,6 +62,13 @@ class Meaning(enum.StrEnum):
     handed_over = "handed_over"  # 移交
     received = "received"  # 接收
     handover_confirmed = "handover_confirmed"  # 确认移交
+    recorded = "recorded"  # 记录: the signer vouches for what the record states
+    completed = "completed"  # 整改完成
+    verified = "verified"  # 验证 (a rectification's closure)
+    reopened = "reopened"  # 重新打开
+    returned_to_service = "returned_to_service"  # 恢复使用
+    cancelled = "cancelled"  # 撤销
+    approved = "approved"  # 审核同意 (a safety review)
 
 
 MEANING_LABELS = {
@@ -64,6 +79,13 @@ MEANING_LABELS = {
     Meaning.handed_over: _l("Handed over"),
     Meaning.received: _l("Received"),
     Meaning.handover_confirmed: _l("Handover confirmed"),
+    Meaning.recorded: _l("Recorded"),
+    Meaning.completed: _l("Completed"),
+    Meaning.verified: _l("Verified"),
+    Meaning.reopened: _l("Reopened"),
+    Meaning.returned_to_service: _l("Returned to service"),
+    Meaning.cancelled: _l("Cancelled"),
+    Meaning.approved: _l("Approved"),
 }
 
 KIND_LABELS = {
@@ -73,6 +95,12 @@ KIND_LABELS = {
     RecordKind.rejection: _l("Rejection"),
     RecordKind.correction: _l("Correction"),
     RecordKind.handover: _l("Handover inspection"),
+    RecordKind.lockout: _l("Fault lockout"),
+    RecordKind.rectification: _l("Rectification"),
+    RecordKind.alarm_test: _l("Emergency alarm test"),
+    RecordKind.addition: _l("Addition or advertising"),
+    RecordKind.inspection: _l("Inspection report"),
+    RecordKind.misuse: _l("Misuse incident"),
 }
 
 
@@ -187,26 +215,90 @@ class Severity(enum.StrEnum):
 
 
 class FindingStatus(enum.StrEnum):
-    """Where a finding is in the rectification workflow (built by the faults issue)."""
+    """Where a rectification (整改) is: open -> in progress -> completed -> verified.
+
+    ``reopened`` behaves like ``open`` (the owner works on it again) and keeps
+    the history visible; the allowed moves live in rectifications/services.py.
+    """
 
     open = "open"
+    in_progress = "in_progress"
+    completed = "completed"
+    verified = "verified"
+    reopened = "reopened"
 
+
+FINDING_STATUS_LABELS = {
+    FindingStatus.open: _l("Open"),
+    FindingStatus.in_progress: _l("In progress"),
+    FindingStatus.completed: _l("Completed"),
+    FindingStatus.verified: _l("Verified"),
+    FindingStatus.reopened: _l("Reopened"),
+}
+
+
+class FindingSource(enum.StrEnum):
+    """Where a rectification came from."""
+
+    patrol = "patrol"  # a failed patrol item
+    maintenance = "maintenance"  # a problem in a maintenance record
+    handover = "handover"  # an open item of a handover inspection
+    inspection = "inspection"  # periodic inspection / self-test report item
+    regulator_notice = "regulator_notice"  # 监督检查指令书
+    public_report = "public_report"  # a passenger's report
+    video_check = "video_check"  # footage kept too briefly (D7)
+    roster = "roster"  # a gap in the duty roster (D6)
+    alarm_test = "alarm_test"  # an alarm test that failed (D6)
+    addition = "addition"  # an addition refused by its safety review (D10)
+    manual = "manual"  # entered by the safety officer
+
+
+FINDING_SOURCE_LABELS = {
+    FindingSource.patrol: _l("Daily patrol"),
+    FindingSource.maintenance: _l("Maintenance record"),
+    FindingSource.handover: _l("Handover inspection"),
+    FindingSource.inspection: _l("Inspection report"),
+    FindingSource.regulator_notice: _l("Regulator's notice"),
+    FindingSource.public_report: _l("Public report"),
+    FindingSource.video_check: _l("Video retention check"),
+    FindingSource.roster: _l("Duty roster"),
+    FindingSource.alarm_test: _l("Emergency alarm test"),
+    FindingSource.addition: _l("Addition or advertising"),
+    FindingSource.manual: _l("Entered by hand"),
+}
 
 SEVERITY_LABELS = {Severity.ordinary: _l("Ordinary"), Severity.serious: _l("Serious")}
 
 
 class Finding(Model):
-    """Something found wrong (a failed patrol item, a maintenance problem).
+    """A rectification (整改): something found wrong, its owner, deadline and state.
 
-    The rectification workflow picks findings up; here they are recorded so that
-    nothing found is lost. The evidence stays in the source record.
+    Findings are opened by the records that find problems (a failed patrol
+    item, a maintenance problem, an inspection report's item...) or by hand;
+    the evidence of the finding stays in its source. The state moves through
+    ``FindingStatus`` (rectifications/services.py); completion and verification
+    each append a signed record. ``site_id`` is always set; ``elevator_id`` is
+    empty for site-wide findings (a roster gap, video kept too briefly).
+    ``deadline`` is filled from the severity when the creator gives none
+    (RECTIFICATION_DEADLINE_HOURS).
     """
 
     __tablename__ = "findings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    elevator_id: Mapped[int] = mapped_column(ForeignKey("elevators.id"), index=True)
-    source_record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    elevator_id: Mapped[int | None] = mapped_column(ForeignKey("elevators.id"), index=True)
+    source: Mapped[FindingSource] = mapped_column(
+        _enum(FindingSource), default=FindingSource.manual
+    )
+    #: The record in an elevator's chain that found it (patrol, maintenance, inspection...).
+    source_record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    #: The site-register entry that found it (video check, roster...).
+    source_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("register_entries.id"), index=True
+    )
+    #: A reference outside the system (a regulator's notice number...).
+    source_reference: Mapped[str | None] = mapped_column(String(100))
     #: Checklist item code or maintenance item (e.g. ``D5.machine_room_temperature``).
     item_code: Mapped[str | None] = mapped_column(String(64))
     item_label: Mapped[str] = mapped_column(String(300))
@@ -218,12 +310,63 @@ class Finding(Model):
     photo_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[FindingStatus] = mapped_column(_enum(FindingStatus), default=FindingStatus.open)
     #: Organisation that owns the fix (property company or contractor).
-    owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    owner_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: When the fix is due (UTC).
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    #: The lockout opened for a serious hazard (Order No. 74: stop and report).
+    lockout_id: Mapped[int | None] = mapped_column(ForeignKey("lockouts.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, onupdate=now_utc)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    elevator: Mapped[Elevator] = relationship()
-    source_record: Mapped[Record] = relationship()
+    site: Mapped[Site] = relationship()
+    elevator: Mapped[Elevator | None] = relationship()
+    source_record: Mapped[Record | None] = relationship()
     owner_organisation: Mapped[Organisation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def status_label(self) -> str:
+        """Return the state in the user's language."""
+        return str(FINDING_STATUS_LABELS[self.status])
+
+    @property
+    def severity_label(self) -> str:
+        """Return the severity in the user's language."""
+        return str(SEVERITY_LABELS[self.severity])
+
+    @property
+    def source_label(self) -> str:
+        """Return the source in the user's language."""
+        return str(FINDING_SOURCE_LABELS[self.source])
+
+    @property
+    def is_closed(self) -> bool:
+        """Return whether nothing is left to do (verified)."""
+        return self.status == FindingStatus.verified
+
+
+def default_deadline(severity: Severity | str | None, created_at: datetime) -> datetime:
+    """Return the deadline a finding gets from its severity (RECTIFICATION_DEADLINE_HOURS)."""
+    hours = current_app.config["RECTIFICATION_DEADLINE_HOURS"][
+        Severity(severity or Severity.ordinary).value
+    ]
+    return created_at + timedelta(hours=int(hours))
+
+
+@event.listens_for(Finding, "before_insert")
+def _fill_defaults(_mapper: Any, _connection: Any, target: Finding) -> None:
+    """Give every new finding its site (from its elevator) and a deadline."""
+    if target.created_at is None:
+        target.created_at = now_utc()
+    if target.site_id is None and target.elevator_id is not None:
+        elevator = target.elevator or db.session.get(Elevator, target.elevator_id)
+        if elevator is not None:
+            target.site_id = elevator.site_id
+    if target.deadline is None:
+        target.deadline = default_deadline(target.severity, target.created_at)
 
 
 class HandoverStatus(enum.StrEnum):

@@ -40,8 +40,9 @@ MAX_APPEND_ATTEMPTS = 8
 class DuplicateSubmission(DomainError):
     """The form was already submitted; ``record`` is what it created."""
 
-    def __init__(self, record: Record) -> None:
+    def __init__(self, record: Any) -> None:
         super().__init__(_("This form was already submitted."))
+        #: The Record (or site RegisterEntry) the first submission created.
         self.record = record
 
 
