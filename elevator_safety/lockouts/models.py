@@ -10,6 +10,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,7 +65,7 @@ CAUSE_LABELS = {
     LockoutCause.iot_alert: _l("IoT alert"),
 }
 CHANNEL_LABELS = {
-    NotifyChannel.phone: _l("Phone"),
+    NotifyChannel.phone: _lp("channel", "Phone"),
     NotifyChannel.app: _l("App"),
     NotifyChannel.platform_96333: _l("96333 platform"),
 }
