@@ -311,9 +311,13 @@ def today():  # type: ignore[no-untyped-def]
 @bp.get("/elevators/<int:elevator_id>/label")
 @login_required
 def label(elevator_id: int):  # type: ignore[no-untyped-def]
-    """Show a printable label whose QR code opens the elevator's patrol form."""
+    """Show a printable label whose QR code opens the elevator's public report page.
+
+    Passengers report problems there without logging in; staff follow its
+    "record a patrol" link to the patrol form.
+    """
     elevator = get_elevator_or_404(current_user, elevator_id)
-    target = url_for("patrols.new", elevator_id=elevator.id, _external=True)
+    target = url_for("public.report_page", equipment_code=elevator.equipment_code, _external=True)
     return render_template(
         "patrols/label.html",
         elevator=elevator,

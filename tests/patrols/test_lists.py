@@ -202,19 +202,19 @@ def test_elevator_panel_without_patrols(client, world):
 # --- the QR label ---------------------------------------------------------------------
 
 
-def test_label_has_codes_and_a_qr_code_of_the_patrol_form_url(client, world):
+def test_label_has_codes_and_a_qr_code_of_the_public_report_page(client, world):
     elevator = world.own.elevators[0]
     english(world.own.officer)
     log_in(client, world.own.officer)
     response = client.get(f"/elevators/{elevator.id}/label")
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    url = f"http://localhost/elevators/{elevator.id}/patrols/new"
+    url = f"http://localhost/r/{elevator.equipment_code}"
     assert url in body
     expected = segno.make(url, error="m").svg_inline(scale=1, border=4, omitsize=True)
     modules = re.search(r' d="([^"]+)"', expected)
     assert modules is not None
-    assert f'd="{modules.group(1)}"' in body  # the QR code encodes exactly the form's URL
+    assert f'd="{modules.group(1)}"' in body  # the QR code encodes exactly the page's URL
     assert '<svg viewBox="0 0 37 37" class="qr">' in body
     assert elevator.equipment_code in body
     assert elevator.rescue_code in body
