@@ -34,6 +34,9 @@ WTF_CSRF_TIME_LIMIT = None  # a patrol form may stay open on a phone for a long 
 
 #: Flask-Limiter: memory storage unless REDIS_URL is set (see create_app).
 RATELIMIT_STORAGE_URI = "memory://"
+#: Stated here because the limiter is one object shared by every app of the process:
+#: an app that turned it off (browser tests) must not leave it off for the next.
+RATELIMIT_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = False
 #: Login attempts allowed per account and per client address.
 LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
@@ -88,6 +91,8 @@ RECTIFICATION_DEADLINE_HOURS = {"ordinary": 7 * 24, "serious": 24}
 VIDEO_RETENTION_DAYS = 30
 #: Days between video retention checks.
 VIDEO_CHECK_INTERVAL_DAYS = 30
+#: Longest acceptable answer time of an emergency alarm test, in seconds (D6).
+ALARM_ANSWER_SECONDS = 60
 #: Days between emergency alarm tests of each elevator.
 ALARM_TEST_INTERVAL_DAYS = 30
 #: Days ahead the duty roster must cover without a gap.

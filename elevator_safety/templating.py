@@ -6,7 +6,20 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
+
+
+def path_for(endpoint: str, **values: Any) -> str:
+    """Return the path of an endpoint, inside a request or not (the demo loader, commands).
+
+    Links stored in the database (notifications) are paths, valid whatever
+    address the installation is reached at.
+    """
+    if has_request_context():
+        return url_for(endpoint, **values)
+    root = current_app.config.get("APPLICATION_ROOT") or "/"
+    adapter = current_app.url_map.bind("localhost", script_name=root)
+    return adapter.build(endpoint, values)
 
 
 def page_url(**changes: Any) -> str:

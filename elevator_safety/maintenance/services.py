@@ -24,15 +24,14 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import aliased
 from werkzeug.datastructures import FileStorage
 
-from elevator_safety import audit
 from elevator_safety import config as config_defaults
 from elevator_safety.auth.models import Role, User
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.lockouts.services import locked_message, open_lockout_of
 from elevator_safety.maintenance.items import LEVEL_ORDER, ItemList, field_name, list_for
 from elevator_safety.records.models import (
-    Finding,
     FindingSource,
     Meaning,
     Record,
@@ -47,6 +46,7 @@ from elevator_safety.records.services import (
     check_signing_password,
     find_by_idempotency_key,
 )
+from elevator_safety.rectifications.services import open_finding
 from elevator_safety.registry.models import (
     LEVEL_LABELS,
     Contract,
@@ -565,6 +565,10 @@ def check_visit(
     _check_technicians(author, visit, out, p)
     _check_items(elevator, visit, list_for(elevator.kind), out, p)
     _check_problems(visit, out, p)
+    lockout = open_lockout_of(elevator)
+    if lockout is not None and out.level is not None:
+        # D8: while locked out, repairs are recorded on the lockout, not as a visit.
+        p.add("lockout", locked_message(lockout))
     return p.errors, out
 
 
@@ -652,31 +656,19 @@ def record_visit(
         signatures=[SignatureSpec(author, Meaning.submitted)],
         idempotency_key=idempotency_key,
     )
-    owner = elevator.site.organisation_id
     for problem, row in zip(checked.problems, problem_rows, strict=True):
-        finding = Finding(
-            elevator_id=elevator.id,
-            site_id=elevator.site_id,
+        # D9: rectify the problems raised by the maintenance unit (owned by the company).
+        open_finding(
+            site=elevator.site,
+            elevator=elevator,
             source=FindingSource.maintenance,
-            source_record_id=record.id,
-            created_by_id=author.id,
-            item_code=None,
-            item_label=problem.description[:300],
-            # D9: rectify the problems raised by the maintenance unit.
             duty="D9",
-            severity=problem.severity,
+            item_label=problem.description,
             description=problem.description,
+            author=author,
+            severity=problem.severity,
+            source_record=record,
             photo_hashes=[row["photo"]] if row["photo"] else [],
-            owner_organisation_id=owner,
-        )
-        db.session.add(finding)
-        db.session.flush()
-        audit.record(
-            "create",
-            finding,
-            organisation_id=owner,
-            user_id=author.id,
-            label=f"{elevator.equipment_code} {problem.description[:60]}",
         )
     return record
 
@@ -727,6 +719,10 @@ def confirm(
 ) -> Record:
     """Confirm a maintenance record on site (现场监督确认) with a signature."""
     _check_reviewable(record, user, idempotency_key)
+    lockout = open_lockout_of(record.elevator)
+    if lockout is not None and record.level in MaintenanceLevel._value2member_map_:
+        # D8: no confirmed maintenance of a normal level while the elevator is locked out.
+        raise DomainError(locked_message(lockout))
     check_signing_password(user, password)
     return append(
         record.elevator,

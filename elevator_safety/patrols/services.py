@@ -22,10 +22,10 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from elevator_safety import audit
 from elevator_safety.auth.models import Role, User
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.lockouts.services import lockout_state, open_lockout_of
 from elevator_safety.patrols import checklists
 from elevator_safety.patrols.checklists import Checklist, Item
 from elevator_safety.records.models import (
@@ -45,6 +45,7 @@ from elevator_safety.records.services import (
     find_by_idempotency_key,
     site_date,
 )
+from elevator_safety.rectifications.services import open_finding
 from elevator_safety.registry.models import Elevator, ElevatorStatus
 
 #: Roles that record patrols (for their own company's elevators).
@@ -153,32 +154,20 @@ def _open_finding(
     description: str,
     photos: Sequence[str],
 ) -> Finding:
-    """Record a finding for the rectification workflow (owned by the property company)."""
-    finding = Finding(
-        elevator_id=elevator.id,
-        site_id=elevator.site_id,
+    """Open a rectification for a failed item (owned by the property company)."""
+    return open_finding(
+        site=elevator.site,
+        elevator=elevator,
         source=FindingSource.patrol,
-        source_record_id=record.id,
-        created_by_id=record.author_id,
-        item_code=code,
-        item_label=label[:300],
         duty=duty,
-        severity=severity,
+        item_label=label,
         description=description,
-        photo_hashes=list(photos),
-        owner_organisation_id=elevator.site.organisation_id,
+        author=record.author,
+        severity=severity,
+        source_record=record,
+        item_code=code,
+        photo_hashes=photos,
     )
-    db.session.add(finding)
-    db.session.flush()
-    audit.record(
-        "create",
-        finding,
-        changes=audit.snapshot(finding, ["item_code", "duty", "severity", "source_record_id"]),
-        organisation_id=record.organisation_id,
-        user_id=record.author_id,
-        label=f"{elevator.equipment_code} {duty} {code}",
-    )
-    return finding
 
 
 def installation_locale():  # type: ignore[no-untyped-def]
@@ -329,6 +318,8 @@ def submit_out_of_service(
         "notice_posted": notice_posted,
         "note": _clean(note),
         "photos": photos,
+        # D8: the patrol records the state of the elevator's open lockout (None without one).
+        "lockout": lockout_state(open_lockout_of(elevator)),
     }
     record = append(
         elevator,

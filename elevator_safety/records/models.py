@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -229,7 +230,7 @@ class FindingStatus(enum.StrEnum):
 
 
 FINDING_STATUS_LABELS = {
-    FindingStatus.open: _l("Open"),
+    FindingStatus.open: _lp("rectification state", "Open"),
     FindingStatus.in_progress: _l("In progress"),
     FindingStatus.completed: _l("Completed"),
     FindingStatus.verified: _l("Verified"),
