@@ -60,7 +60,7 @@ from werkzeug.security import generate_password_hash
 
 from elevator_safety.auth.models import Organisation, Role, User
 from elevator_safety.db import simulated_clock
-from elevator_safety.demo import data
+from elevator_safety.demo import data, faults
 from elevator_safety.extensions import db
 from elevator_safety.handovers import services as handovers
 from elevator_safety.maintenance import services as maintenance
@@ -700,6 +700,7 @@ def load(today: date, now: datetime, password: str) -> HistorySummary:
     history.plan_correction()
     history.plan_maintenance()
     history.plan_handover()
+    faults.plan(history)
     history.run()
     counts = history.counts
     findings = db.session.scalar(
