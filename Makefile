@@ -22,7 +22,7 @@ catalogs: $(BIN)/.installed
 
 ## Re-extract messages and merge them into the catalogues (then translate the new ones).
 extract-messages: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o elevator_safety/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k _lp:1c,2 -o elevator_safety/translations/messages.pot .
 	$(BIN)/pybabel update -i elevator_safety/translations/messages.pot -d elevator_safety/translations
 
 ## Debian packages: CJK font (PDFs, screenshots), Chromium (browser tests), poppler (PDF checks).
