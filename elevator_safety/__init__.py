@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.records import models as records_models
     from elevator_safety.records import views as records_views
     from elevator_safety.rectifications import views as rectifications_views
+    from elevator_safety.registers import cli as registers_cli
     from elevator_safety.registers import models as registers_models
     from elevator_safety.registers import views as registers_views
     from elevator_safety.registry import cli as registry_cli
@@ -101,6 +102,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(demo_cli.demo_cli)
     app.cli.add_command(registry_cli.registry_cli)
     app.cli.add_command(records_cli.records_cli)
+    app.cli.add_command(registers_cli.registers_cli)
     return app
 
 

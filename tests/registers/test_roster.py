@@ -308,3 +308,32 @@ def test_hub_shows_roster_gaps(client, login_as, world, frozen):
 
 def test_local_input_helper_round_trip():
     assert local_input(sh(2026, 5, 4, 23, 5)) == "2026-05-04T23:05"
+
+
+def test_check_roster_command_opens_gap_findings_once(world, runner, frozen):
+    site, officer = world.own.site, world.own.officer
+    cover(site, officer, TODAY, 1)  # today covered, tomorrow empty
+    db.session.commit()
+    result = runner.invoke(args=["registers", "check-roster"])
+    assert result.exit_code == 0, result.output
+    # Both sides' sites: the foreign one has no roster at all (today and tomorrow).
+    assert "Checked 2 sites: 3 new roster rectifications." in result.output
+    own = [f.item_code for f in findings(FindingSource.roster) if f.site_id == site.id]
+    assert own == ["roster_gap:2026-05-05"]
+    again = runner.invoke(args=["registers", "check-roster"])
+    assert "Checked 2 sites: 0 new roster rectifications." in again.output
+
+
+def test_check_roster_command_takes_a_time(world, runner):
+    result = runner.invoke(args=["registers", "check-roster", "--now", "2026-05-04T20:00+08:00"])
+    assert result.exit_code == 0, result.output
+    codes = sorted(f.item_code for f in findings(FindingSource.roster))
+    assert codes == [
+        "roster_gap:2026-05-04",
+        "roster_gap:2026-05-04",
+        "roster_gap:2026-05-05",
+        "roster_gap:2026-05-05",
+    ]
+    bad = runner.invoke(args=["registers", "check-roster", "--now", "yesterday"])
+    assert bad.exit_code == 2
+    assert "ISO time" in bad.output
