@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from elevator_safety.auth.models import Organisation, User
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.formviews import render_form
 from elevator_safety.handovers import services
 from elevator_safety.handovers.forms import CancelForm, ChecklistForm, SignForm, StartForm
 from elevator_safety.handovers.services import Step
@@ -48,12 +49,6 @@ def get_handover_or_404(handover_id: int) -> Handover:
     if handover is None:
         abort(404)
     return handover
-
-
-def _render(template: str, **context: Any):  # type: ignore[no-untyped-def]
-    """Render a form page: 200 on GET, 422 when a posted form was refused."""
-    status = 422 if request.method == "POST" else 200
-    return render_template(template, **context), status
 
 
 def _apply_problems(form: FlaskForm, problems: registry.Problems) -> None:
@@ -293,7 +288,7 @@ def _start(preselected: Elevator | None):  # type: ignore[no-untyped-def]
                 return redirect(url_for(".checklist", handover_id=handover.id))
         else:
             db.session.rollback()
-    return _render(
+    return render_form(
         "handovers/new.html",
         form=form,
         elevators=elevators,
@@ -380,7 +375,7 @@ def checklist(handover_id: int):  # type: ignore[no-untyped-def]
                     )
                 return redirect(url_for(".detail", handover_id=handover.id))
     context = _detail_context(handover)
-    return _render("handovers/checklist.html", form=form, editable=editable, **context)
+    return render_form("handovers/checklist.html", form=form, editable=editable, **context)
 
 
 # --- the three signatures ------------------------------------------------------------------------
@@ -436,7 +431,7 @@ def _sign(handover_id: int, step: Step):  # type: ignore[no-untyped-def]
                 return redirect(url_for(".detail", handover_id=handover.id))
         else:
             db.session.rollback()
-    return _render(
+    return render_form(
         "handovers/sign.html",
         form=form,
         step=step,
@@ -508,4 +503,6 @@ def cancel(handover_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for(".detail", handover_id=handover.id))
     elif form.is_submitted():
         db.session.rollback()
-    return _render("handovers/cancel.html", form=form, refusal=refusal, **_detail_context(handover))
+    return render_form(
+        "handovers/cancel.html", form=form, refusal=refusal, **_detail_context(handover)
+    )

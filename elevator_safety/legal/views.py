@@ -19,7 +19,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 from wtforms.fields.choices import SelectChoice
@@ -28,6 +27,7 @@ from elevator_safety.auth.models import OrgKind, Role
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.formviews import field_error, render_form
 from elevator_safety.legal import cycle, forms, services
 from elevator_safety.paging import paginate
 from elevator_safety.patrols import checklists
@@ -54,20 +54,6 @@ CERTIFICATE_EDITORS = services.CERTIFICATE_EDITOR_ROLES
 
 
 # --- helpers ------------------------------------------------------------------------
-
-
-def _render(template: str, **context: Any):  # type: ignore[no-untyped-def]
-    """Render a form page: 200 on GET, 422 when a posted form was refused."""
-    status = 422 if request.method == "POST" else 200
-    return render_template(template, **context), status
-
-
-def _field_error(form: FlaskForm, error: DomainError, fallback: str = "password") -> None:
-    name = error.field if error.field and error.field in form else fallback
-    if name not in form:
-        flash(error.message, "error")
-        return
-    form[name].errors = [*form[name].errors, error.message]
 
 
 def _duplicate_record(record: Record):  # type: ignore[no-untyped-def]
@@ -159,13 +145,13 @@ def new_inspection(elevator_id: int):  # type: ignore[no-untyped-def]
             return _duplicate_record(duplicate_error.record)
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error, "password")
         except IntegrityError as error:
             return _raced_record(form.idempotency_key.data, error)
         else:
             db.session.commit()
             return _inspection_saved(elevator, outcome)
-    return _render(
+    return render_form(
         "legal/inspection_new.html",
         elevator=elevator,
         form=form,
@@ -251,7 +237,7 @@ def new_addition(elevator_id: int):  # type: ignore[no-untyped-def]
             return _duplicate_record(duplicate_error.record)
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error, "password")
         except IntegrityError as error:
             return _raced_record(form.idempotency_key.data, error)
         else:
@@ -263,7 +249,7 @@ def new_addition(elevator_id: int):  # type: ignore[no-untyped-def]
             if finding is not None:
                 flash(_("The addition is not approved: a rectification was opened."), "warning")
             return redirect(url_for("records.detail", record_id=record.id))
-    return _render("legal/addition_new.html", elevator=elevator, form=form)
+    return render_form("legal/addition_new.html", elevator=elevator, form=form)
 
 
 # --- misuse -------------------------------------------------------------------------
@@ -309,7 +295,7 @@ def new_misuse(elevator_id: int):  # type: ignore[no-untyped-def]
             return _duplicate_record(duplicate_error.record)
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error, "password")
         except IntegrityError as error:
             return _raced_record(form.idempotency_key.data, error)
         else:
@@ -319,7 +305,7 @@ def new_misuse(elevator_id: int):  # type: ignore[no-untyped-def]
                 "success",
             )
             return redirect(url_for("records.detail", record_id=record.id))
-    return _render(
+    return render_form(
         "legal/misuse_new.html",
         elevator=elevator,
         form=form,
@@ -392,14 +378,14 @@ def new_plan(site_id: int):  # type: ignore[no-untyped-def]
             return _duplicate_entry(duplicate_error.record)
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error, "password")
         except IntegrityError as error:
             return _entry_raced(form.idempotency_key.data, error)
         else:
             db.session.commit()
             flash(_("Emergency plan filed and signed."), "success")
             return redirect(url_for("legal.site", site_id=found.id))
-    return _render("legal/plan_new.html", site=found, form=form)
+    return render_form("legal/plan_new.html", site=found, form=form)
 
 
 @bp.route("/sites/<int:site_id>/drills/new", methods=["GET", "POST"])
@@ -443,14 +429,14 @@ def new_drill(site_id: int):  # type: ignore[no-untyped-def]
             return _duplicate_entry(duplicate_error.record)
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error, "password")
         except IntegrityError as error:
             return _entry_raced(form.idempotency_key.data, error)
         else:
             db.session.commit()
             flash(_("Emergency drill recorded and signed."), "success")
             return redirect(url_for("legal.site", site_id=found.id))
-    return _render("legal/drill_new.html", site=found, form=form, own_site=own_site)
+    return render_form("legal/drill_new.html", site=found, form=form, own_site=own_site)
 
 
 # --- index pages --------------------------------------------------------------------
@@ -589,7 +575,7 @@ def _save_certificate(form: forms.CertificateForm, certificate: Certificate | No
         services.save_certificate(current_user, data, certificate)
     except DomainError as error:
         db.session.rollback()
-        _field_error(form, error, fallback="number")
+        field_error(form, error, "number")
         return None
     except IntegrityError:
         db.session.rollback()
@@ -614,7 +600,7 @@ def new_certificate():  # type: ignore[no-untyped-def]
         done = _save_certificate(form, None)
         if done is not None:
             return done
-    return _render("legal/certificate_form.html", form=form, certificate=None)
+    return render_form("legal/certificate_form.html", form=form, certificate=None)
 
 
 @bp.route("/certificates/<int:certificate_id>/edit", methods=["GET", "POST"])
@@ -633,7 +619,7 @@ def edit_certificate(certificate_id: int):  # type: ignore[no-untyped-def]
         done = _save_certificate(form, certificate)
         if done is not None:
             return done
-    return _render("legal/certificate_form.html", form=form, certificate=certificate)
+    return render_form("legal/certificate_form.html", form=form, certificate=certificate)
 
 
 # --- template globals ---------------------------------------------------------------

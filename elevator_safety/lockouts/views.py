@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.formviews import field_error, render_form
 from elevator_safety.lockouts import forms, services
 from elevator_safety.lockouts.models import (
     CAUSE_LABELS,
@@ -84,21 +85,6 @@ def to_utc(value: datetime | None, elevator: Elevator) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=site_zone(elevator)).astimezone(UTC)
-
-
-def _render(template: str, **context: Any):  # type: ignore[no-untyped-def]
-    """Render a form page: 200 on GET, 422 when a posted form was refused."""
-    status = 422 if request.method == "POST" else 200
-    return render_template(template, **context), status
-
-
-def _field_error(form: FlaskForm, error: DomainError) -> bool:
-    """Put a service's refusal on its field; return False when it names no field."""
-    if error.field and error.field in form:
-        field = form[error.field]
-        field.errors = [*field.errors, error.message]
-        return True
-    return False
 
 
 def get_lockout_or_404(lockout_id: int) -> Lockout:
@@ -350,7 +336,7 @@ def new(elevator_id: int):  # type: ignore[no-untyped-def]
                 )
             except DomainError as error:
                 db.session.rollback()
-                if not _field_error(form, error):
+                if not field_error(form, error, flash_rest=False):
                     refusal = error.message
             except IntegrityError:
                 db.session.rollback()
@@ -373,7 +359,7 @@ def new(elevator_id: int):  # type: ignore[no-untyped-def]
                 return redirect(url_for(".detail", lockout_id=lockout.id))
         else:
             db.session.rollback()
-    return _render(
+    return render_form(
         "lockouts/new.html",
         form=form,
         elevator=elevator,
@@ -496,7 +482,7 @@ def _step(lockout_id: int, step: Step):  # type: ignore[no-untyped-def]
                 return _duplicate(duplicate_error.record, url_for(".detail", lockout_id=lockout.id))
             except DomainError as error:
                 db.session.rollback()
-                if not _field_error(form, error):
+                if not field_error(form, error, flash_rest=False):
                     refusal = error.message
             except IntegrityError:
                 db.session.rollback()
@@ -510,7 +496,7 @@ def _step(lockout_id: int, step: Step):  # type: ignore[no-untyped-def]
                 return redirect(url_for(".detail", lockout_id=lockout.id))
         else:
             db.session.rollback()
-    return _render(
+    return render_form(
         "lockouts/step.html",
         form=form,
         step=step,

@@ -33,6 +33,7 @@ from elevator_safety.auth.models import Role
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.formviews import field_error
 from elevator_safety.paging import paginate
 from elevator_safety.patrols import checklists, forms, services
 from elevator_safety.patrols.checklists import DUTY_TITLES, PATROL_DUTIES, Checklist, Item
@@ -116,11 +117,6 @@ def _saved(record: Record):  # type: ignore[no-untyped-def]
     return redirect(url_for("records.detail", record_id=record.id))
 
 
-def _field_error(form: Any, error: DomainError, fallback: str = "password") -> None:
-    name = error.field if error.field and error.field in form else fallback
-    form[name].errors = [*form[name].errors, error.message]
-
-
 # --- the patrol form ----------------------------------------------------------
 
 
@@ -156,7 +152,7 @@ def new(elevator_id: int):  # type: ignore[no-untyped-def]
             return _duplicate(duplicate.record)
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error, "password")
         except IntegrityError as error:
             return _raced(form.idempotency_key.data, error)
         else:
@@ -193,7 +189,7 @@ def _out_of_service(elevator: Elevator):  # type: ignore[no-untyped-def]
             return _duplicate(duplicate.record)
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error, "password")
         except IntegrityError as error:
             return _raced(form.idempotency_key.data, error)
         else:

@@ -24,6 +24,7 @@ from werkzeug.routing import BuildError
 from elevator_safety.auth.models import Role, User
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.formviews import field_error
 from elevator_safety.lockouts.models import Lockout
 from elevator_safety.lockouts.services import open_lockout_of
 from elevator_safety.paging import paginate
@@ -71,14 +72,6 @@ def get_finding_or_404(finding_id: int) -> Finding:
     if finding is None:
         abort(404)
     return finding
-
-
-def _field_error(form: FlaskForm, error: DomainError, fallback: str | None = None) -> None:
-    name = error.field if error.field and error.field in form else fallback
-    if name and name in form:
-        form[name].errors = [*form[name].errors, error.message]
-    else:
-        flash(error.message, "error")
 
 
 def _detail(finding: Finding, status: int = 200, **overrides: Any):  # type: ignore[no-untyped-def]
@@ -249,7 +242,7 @@ def new():  # type: ignore[no-untyped-def]
             )
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error, "password" if error.field == "password" else None)
+            field_error(form, error, "password" if error.field == "password" else None)
         else:
             db.session.commit()
             if finding.lockout_id:
@@ -301,7 +294,7 @@ def _move(finding_id: int, action: Action):  # type: ignore[no-untyped-def]
         db.session.rollback()
         finding = get_finding_or_404(finding_id)
         if error.field and error.field in form:
-            _field_error(form, error)
+            field_error(form, error)
         else:
             flash(error.message, "error")
         return _detail(finding, 422, action_forms={action: form})
@@ -382,7 +375,7 @@ def lockout(finding_id: int):  # type: ignore[no-untyped-def]
     except DomainError as error:
         db.session.rollback()
         finding = get_finding_or_404(finding_id)
-        _field_error(form, error, "password")
+        field_error(form, error, "password")
         return _detail(finding, 422, lock_form=form)
     db.session.commit()
     flash(

@@ -25,6 +25,7 @@ from elevator_safety.auth.models import User
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.formviews import field_error, form_status
 from elevator_safety.paging import paginate
 from elevator_safety.records import services as records
 from elevator_safety.records.models import MEANING_LABELS, Finding, FindingSource, Record
@@ -73,18 +74,6 @@ def local_now(site: Site) -> datetime:
 def to_utc(local: datetime, site: Site) -> datetime:
     """Return a local time typed for a site as aware UTC."""
     return local.replace(tzinfo=ZoneInfo(zone_of(site))).astimezone(UTC)
-
-
-def _status() -> int:
-    return 422 if request.method == "POST" else 200
-
-
-def _field_error(form: FlaskForm, error: DomainError) -> None:
-    name = error.field if error.field and error.field in form else None
-    if name is None:
-        flash(error.message, "error")
-        return
-    form[name].errors = [*form[name].errors, error.message]
 
 
 def _get_key_or_404(site: Site, key_id: int) -> SiteKey:
@@ -138,7 +127,7 @@ def _submit(form: FlaskForm, action: Any) -> tuple[Any, Response | None]:
         return None, _entry_duplicate(duplicate.record)
     except DomainError as error:
         db.session.rollback()
-        _field_error(form, error)
+        field_error(form, error)
         return None, None
     except IntegrityError as error:
         return None, _raced(form.idempotency_key.data, error)  # type: ignore[attr-defined]
@@ -268,12 +257,12 @@ def new_key(site_id: int):  # type: ignore[no-untyped-def]
             )
         except DomainError as error:
             db.session.rollback()
-            _field_error(form, error)
+            field_error(form, error)
         else:
             db.session.commit()
             flash(_("Key or tool %(code)s added.", code=key.code), "success")
             return _back_to(site)
-    return render_template("registers/key_form.html", site=site, form=form), _status()
+    return render_template("registers/key_form.html", site=site, form=form), form_status()
 
 
 @bp.post("/sites/<int:site_id>/keys/<int:key_id>/deactivate")
@@ -355,7 +344,7 @@ def issue_key(site_id: int, key_id: int):  # type: ignore[no-untyped-def]
         key=key,
         form=form,
         out=services.open_issue(key),
-    ), _status()
+    ), form_status()
 
 
 @bp.route("/sites/<int:site_id>/keys/<int:key_id>/return", methods=["GET", "POST"])
@@ -396,7 +385,7 @@ def return_key(site_id: int, key_id: int):  # type: ignore[no-untyped-def]
         form=form,
         out=services.open_issue(key),
         zone=zone_of(site),
-    ), _status()
+    ), form_status()
 
 
 # --- duty roster (D6) -----------------------------------------------------------------
@@ -457,7 +446,7 @@ def new_shift(site_id: int):  # type: ignore[no-untyped-def]
             if any(gaps for _day, gaps in services.site_roster_gaps(site, 2, now_utc())):
                 flash(_("The roster still has a gap today or tomorrow."), "warning")
             return _back_to(site)
-    return render_template("registers/shift_form.html", site=site, form=form), _status()
+    return render_template("registers/shift_form.html", site=site, form=form), form_status()
 
 
 @bp.route("/sites/<int:site_id>/roster/<int:entry_id>/withdraw", methods=["GET", "POST"])
@@ -499,7 +488,7 @@ def withdraw_shift(site_id: int, entry_id: int):  # type: ignore[no-untyped-def]
         form=form,
         zone=zone_of(site),
         withdrawn=shift.id in services.withdrawn_ids(site),
-    ), _status()
+    ), form_status()
 
 
 # --- video retention (D7) -------------------------------------------------------------
@@ -547,7 +536,7 @@ def new_video_check(site_id: int):  # type: ignore[no-untyped-def]
         site=site,
         form=form,
         retention_min=current_app.config["VIDEO_RETENTION_DAYS"],
-    ), _status()
+    ), form_status()
 
 
 # --- emergency alarm tests (D6) -------------------------------------------------------
@@ -598,7 +587,7 @@ def new_alarm_test(elevator_id: int):  # type: ignore[no-untyped-def]
         elevator=elevator,
         form=form,
         limit=rules.answer_limit_seconds(),
-    ), _status()
+    ), form_status()
 
 
 # --- template globals -----------------------------------------------------------------
