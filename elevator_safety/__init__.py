@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.admin.views import bp as admin_bp
     from elevator_safety.auth import cli as auth_cli
     from elevator_safety.auth import views as auth_views
+    from elevator_safety.compliance import models as compliance_models
     from elevator_safety.demo import cli as demo_cli
     from elevator_safety.handovers import views as handovers_views
     from elevator_safety.legal import views as legal_views
@@ -79,7 +80,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # imported so that their models are in the metadata
     del audit, records_models, lockouts_models, notifications_models, public_models
-    del registers_models
+    del registers_models, compliance_models
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)

@@ -109,3 +109,30 @@ CERTIFICATE_EXPIRY_WARNING_DAYS = 30
 #: Public fault report: limits per client address and per elevator.
 PUBLIC_REPORT_LIMIT_PER_IP = "5 per hour;20 per day"
 PUBLIC_REPORT_LIMIT_PER_ELEVATOR = "30 per hour"
+
+# --- compliance engine and scheduler --------------------------------------------------
+
+#: Minutes between evaluations of every rule by the scheduler.
+COMPLIANCE_EVALUATION_MINUTES = 15
+#: A periodic duty is "due soon" this many days before its limit (maintenance levels).
+DUE_SOON_DAYS = 3
+#: Local hour after which today's patrol not yet done is "due soon" (overdue when the day ends).
+PATROL_DUE_HOUR = 12
+#: Days a maintenance record may wait for the officer's confirmation.
+MAINTENANCE_CONFIRM_DAYS = 2
+#: A use sign valid until within this many days is "due soon".
+USE_SIGN_WARNING_DAYS = 30
+#: Local times of the scheduler's daily jobs (HH:MM): the evening patrol check and the
+#: morning digest.
+PATROL_CHECK_TIME = "20:00"
+DIGEST_TIME = "07:30"
+#: Seconds a late scheduler run may still start after its time (misfire grace).
+SCHEDULER_MISFIRE_GRACE_SECONDS = 600
+#: SMTP for the daily digest; without MAIL_SERVER the digest goes to the outbox table
+#: and the log.
+MAIL_SERVER: str | None = None
+MAIL_PORT = 587
+MAIL_USE_TLS = True
+MAIL_USERNAME: str | None = None
+MAIL_PASSWORD: str | None = None
+MAIL_FROM = "elevator-safety@localhost"

@@ -1,0 +1,1 @@
+"""Compliance engine: the status of every duty for every elevator, and its alerts."""

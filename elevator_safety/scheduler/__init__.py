@@ -1,0 +1,1 @@
+"""The scheduler process: periodic evaluation, the evening patrol check, the morning digest."""
