@@ -56,6 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.auth import cli as auth_cli
     from elevator_safety.auth import views as auth_views
     from elevator_safety.compliance import models as compliance_models
+    from elevator_safety.compliance import views as compliance_views
+    from elevator_safety.dashboards import views as dashboards_views
     from elevator_safety.demo import cli as demo_cli
     from elevator_safety.handovers import views as handovers_views
     from elevator_safety.legal import views as legal_views
@@ -77,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.registry import cli as registry_cli
     from elevator_safety.registry import io_views as registry_io_views
     from elevator_safety.registry import views as registry_views
+    from elevator_safety.scheduler.cli import scheduler_cli
 
     # imported so that their models are in the metadata
     del audit, records_models, lockouts_models, notifications_models, public_models
@@ -98,12 +101,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(legal_views.bp)
     app.register_blueprint(public_views.bp)
     app.register_blueprint(notifications_views.bp)
+    app.register_blueprint(compliance_views.bp)
+    app.register_blueprint(dashboards_views.bp)
     app.cli.add_command(auth_cli.users_cli)
     app.cli.add_command(auth_cli.orgs_cli)
     app.cli.add_command(demo_cli.demo_cli)
     app.cli.add_command(registry_cli.registry_cli)
     app.cli.add_command(records_cli.records_cli)
     app.cli.add_command(registers_cli.registers_cli)
+    app.cli.add_command(scheduler_cli)
     return app
 
 

@@ -136,3 +136,6 @@ MAIL_USE_TLS = True
 MAIL_USERNAME: str | None = None
 MAIL_PASSWORD: str | None = None
 MAIL_FROM = "elevator-safety@localhost"
+#: The installation's public address (e.g. https://lifts.example.com): links in e-mails
+#: and printed QR codes; empty means links are paths.
+PUBLIC_BASE_URL = ""

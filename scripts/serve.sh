@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Serve the web app (and, once it exists, the scheduler); Ctrl-C stops all of them.
+# Serve the web app and the scheduler (alerts, roster check, digest); Ctrl-C stops both.
 set -uo pipefail
 pids=()
 stop() {
@@ -10,8 +10,6 @@ stop() {
 trap stop INT TERM EXIT
 "$BIN/flask" run --host "$HOST" --port "$PORT" --no-reload &
 pids+=($!)
-if "$BIN/flask" scheduler --help >/dev/null 2>&1; then
-  "$BIN/flask" scheduler run &
-  pids+=($!)
-fi
+"$BIN/flask" scheduler run &
+pids+=($!)
 wait -n

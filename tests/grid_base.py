@@ -22,6 +22,8 @@ EXTRA_TABLES = (
     "legal",
     "public",
     "notifications",
+    "compliance",
+    "dashboards",
 )
 
 

@@ -1,0 +1,1 @@
+"""Role dashboards: the director's compliance matrix and the regulator's district overview."""

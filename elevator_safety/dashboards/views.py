@@ -1,0 +1,7 @@
+"""Pages of the dashboards package."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("dashboards", __name__)
