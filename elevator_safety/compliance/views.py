@@ -35,6 +35,7 @@ def index():  # type: ignore[no-untyped-def]
     """List the open alerts of the elevators in scope, worst first, with filters."""
     duty = request.args.get("duty", "")
     state = request.args.get("state", "")
+    elevator = request.args.get("elevator", "")
     query = (
         select(Alert)
         .join(Elevator, Alert.elevator_id == Elevator.id)
@@ -46,6 +47,10 @@ def index():  # type: ignore[no-untyped-def]
         query = query.where(Alert.duty == duty)
     else:
         duty = ""
+    if elevator.isdigit():
+        query = query.where(Alert.elevator_id == int(elevator))
+    else:
+        elevator = ""
     if state in {s.value for s in ALERT_STATES}:
         query = query.where(Alert.state == State(state))
     else:
@@ -56,6 +61,7 @@ def index():  # type: ignore[no-untyped-def]
         page=page,
         duty=duty,
         state=state,
+        elevator=elevator,
         duties=engine.DUTIES,
         states=ALERT_STATES,
         views={a.id: _view(a) for a in page.items},
