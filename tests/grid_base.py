@@ -24,6 +24,7 @@ EXTRA_TABLES = (
     "notifications",
     "compliance",
     "dashboards",
+    "reviews",
 )
 
 

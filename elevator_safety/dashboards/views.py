@@ -4,22 +4,36 @@
   the company's elevators × duties D1..D11, counts per site and a 12-week trend.
 - ``/dashboards/district``: the regulator's district overview (监管): compliance
   by property company and by contractor, hard stops, late rescues, worst elevators.
+- ``/sites/<id>/reviews/new?kind=weekly|monthly``: the safety director signs the
+  weekly check (周排查) or monthly review (月调度) of Order No. 74, a snapshot of
+  the site's matrix with the director's findings, kept in the site's register chain;
+  ``/sites/<id>/reviews`` lists them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from wtforms import TextAreaField
+from wtforms.validators import Length
 
 from elevator_safety.auth.models import Organisation, OrgKind, Role
 from elevator_safety.compliance import engine
-from elevator_safety.dashboards import services, trend
+from elevator_safety.dashboards import reviews, services, trend
 from elevator_safety.db import now_utc
+from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.formviews import field_error, form_status
 from elevator_safety.paging import paginate
+from elevator_safety.records.forms import REQUIRED, RecordForm, SignatureMixin
+from elevator_safety.records.services import DuplicateSubmission
+from elevator_safety.registers import chain
 from elevator_safety.registry.models import Elevator, Site
 from elevator_safety.scoping import elevator_scope, get_site_or_404, local_today, scoped_sites
 from elevator_safety.security import require, role_required
@@ -111,4 +125,95 @@ def district():  # type: ignore[no-untyped-def]
         rescues=services.late_rescues(scope, now),
         rescue_days=services.RESCUE_WINDOW_DAYS,
         worst=services.worst_elevators(scope),
+    )
+
+
+# --- the safety director's weekly check and monthly review (周排查、月调度) ----------------
+
+
+class ReviewForm(RecordForm, SignatureMixin):
+    """A weekly check or monthly review: the director's findings and decisions, signed."""
+
+    comments = TextAreaField(
+        _l("Findings and decisions"),
+        validators=[REQUIRED, Length(max=4000, message=_l("At most %(max)d characters."))],
+        description=_l(
+            "What you checked, the problems found and what is decided: who does what by when."
+        ),
+    )
+
+
+def _review_kind() -> str:
+    kind = request.args.get("kind", "weekly")
+    if kind not in reviews.KINDS:
+        abort(404)
+    return kind
+
+
+@bp.route("/sites/<int:site_id>/reviews/new", methods=["GET", "POST"])
+@role_required(Role.safety_director)
+def new_review(site_id: int):  # type: ignore[no-untyped-def]
+    """Sign the site's weekly check (周排查) or monthly review (月调度) with the matrix snapshot."""
+    kind = _review_kind()
+    site = get_site_or_404(current_user, site_id)
+    require(reviews.can_review(current_user, site))
+    if request.method == "POST":
+        existing = chain.find_by_idempotency_key(request.form.get("idempotency_key"))
+        if existing is not None:
+            flash(_("This form was already submitted; here is what it recorded."), "info")
+            return redirect(url_for("registers.entry", entry_id=existing.id))
+    form = ReviewForm()
+    now = now_utc()
+    today = chain.site_day(site, now)
+    if form.validate_on_submit():
+        try:
+            entry = reviews.sign_review(
+                site,
+                kind,
+                current_user,
+                form.password.data,
+                comments=form.comments.data or "",
+                now=now,
+                idempotency_key=form.idempotency_key.data,
+            )
+        except DuplicateSubmission as duplicate:
+            db.session.rollback()
+            return redirect(url_for("registers.entry", entry_id=duplicate.record.id))
+        except DomainError as error:
+            db.session.rollback()
+            field_error(form, error)
+        except IntegrityError:
+            db.session.rollback()
+            existing = chain.find_by_idempotency_key(form.idempotency_key.data)
+            if existing is None:
+                raise
+            return redirect(url_for("registers.entry", entry_id=existing.id))
+        else:
+            db.session.commit()
+            flash(_("Review signed and recorded in the site's register."), "success")
+            return redirect(url_for("registers.entry", entry_id=entry.id))
+    return render_template(
+        "dashboards/review_form.html",
+        site=site,
+        kind=kind,
+        title=reviews.KIND_TITLES[kind],
+        period=reviews.period_of(kind, today),
+        existing=reviews.existing_review(site, kind, today),
+        snapshot=reviews.snapshot(site),
+        duties=engine.DUTIES,
+        form=form,
+    ), form_status()
+
+
+@bp.get("/sites/<int:site_id>/reviews")
+@role_required(*reviews.READ_ROLES)
+def site_reviews(site_id: int):  # type: ignore[no-untyped-def]
+    """List a site's signed weekly checks and monthly reviews, newest first."""
+    site = get_site_or_404(current_user, site_id)
+    page = paginate(reviews.reviews_of(site))
+    return render_template(
+        "dashboards/reviews.html",
+        site=site,
+        page=page,
+        can_review=reviews.can_review(current_user, site),
     )

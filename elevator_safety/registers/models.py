@@ -48,6 +48,8 @@ class RegisterKind(enum.StrEnum):
     emergency_plan = "emergency_plan"  # 应急预案 (D11)
     drill = "drill"  # 应急演练 (D11)
     rectification = "rectification"  # completion/verification of a site-wide rectification
+    weekly_check = "weekly_check"  # 周排查: the safety director's weekly check (Order No. 74)
+    monthly_review = "monthly_review"  # 月调度: the monthly review (Order No. 74)
 
 
 REGISTER_KIND_LABELS = {
@@ -59,6 +61,8 @@ REGISTER_KIND_LABELS = {
     RegisterKind.emergency_plan: _l("Emergency plan"),
     RegisterKind.drill: _l("Emergency drill"),
     RegisterKind.rectification: _l("Rectification"),
+    RegisterKind.weekly_check: _l("Weekly check"),
+    RegisterKind.monthly_review: _l("Monthly review"),
 }
 
 
