@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.admin.views import bp as admin_bp
     from elevator_safety.auth import cli as auth_cli
     from elevator_safety.auth import views as auth_views
+    from elevator_safety.bench.cli import bench_cli
     from elevator_safety.compliance import models as compliance_models
     from elevator_safety.compliance import views as compliance_views
     from elevator_safety.dashboards import home as dashboards_home
@@ -112,6 +113,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(records_cli.records_cli)
     app.cli.add_command(registers_cli.registers_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(bench_cli)
     return app
 
 

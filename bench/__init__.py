@@ -1,0 +1,1 @@
+"""``make bench``: compliance-engine benchmarks on PostgreSQL and SQLite (issue 5)."""
