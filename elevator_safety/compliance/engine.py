@@ -1,21 +1,45 @@
-"""Evaluate every compliance rule and keep the alerts in step (set-based, idempotent).
+"""Evaluate every compliance rule and keep the alerts in step, set-based in SQL.
 
-``evaluate`` runs each rule's single select over all elevators, then in a
-handful of queries inserts new alerts, reopens resolved ones that hold again,
-refreshes the open ones and resolves the open alerts that no longer hold. It
-adds and flushes in the caller's transaction; the caller commits (and sends
+``evaluate`` inserts the violations of every rule (each rule is ONE select
+over all elevators) into a temporary table, keeping the worst state of each
+(elevator, rule, period), then keeps the ``alerts`` table in step with four
+statements: resolve the open alerts that no longer hold, refresh the open
+alerts whose state or detail changed, reopen resolved alerts that hold again
+and insert the new ones. Alerts that did not change are not touched, and no
+alert is loaded into Python: the work is the database's, whatever the size.
+It runs in the caller's transaction; the caller commits (and sends
 notifications only after that commit).
 """
 
 from __future__ import annotations
 
 import time
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from elevator_safety.compliance import rules_a, rules_b
 from elevator_safety.compliance.base import Context, Rule
@@ -29,7 +53,19 @@ RULES: list[Rule] = rules_a.RULES + rules_b.RULES
 #: The duties, in order.
 DUTIES = tuple(f"D{n}" for n in range(1, 12))
 
-Key = tuple[int, str, str]
+#: The violations of one evaluation (a temporary table, private to the connection).
+CANDIDATES = Table(
+    "alert_candidates",
+    MetaData(),
+    Column("elevator_id", Integer, nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("duty", String(4), nullable=False),
+    Column("period", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("detail", String),
+    PrimaryKeyConstraint("elevator_id", "rule", "period"),
+    prefixes=["TEMPORARY"],
+)
 
 
 @dataclass
@@ -40,8 +76,10 @@ class EvaluationResult:
     raised: list[int] = field(default_factory=list)
     #: Ids of the alerts resolved by this evaluation.
     resolved: list[int] = field(default_factory=list)
-    #: Open alerts after the evaluation.
+    #: Open alerts of the evaluated rules after the evaluation.
     still_open: int = 0
+    #: Open alerts whose state or detail changed.
+    changed: int = 0
     #: Rules evaluated.
     rules: int = 0
     seconds: float = 0.0
@@ -59,105 +97,155 @@ def _statuses(elevator_ids: Iterable[int] | None = None) -> dict[int, ElevatorSt
     return {eid: status for eid, status in db.session.execute(query)}
 
 
-def _violations(
-    rules: list[Rule], ctx: Context, statuses: dict[int, ElevatorStatus]
-) -> dict[Key, tuple[Rule, State, str | None]]:
-    found: dict[Key, tuple[Rule, State, str | None]] = {}
+def _rank(state: Any) -> ColumnElement[int]:
+    return case({s.value: rank for s, rank in STATE_RANK.items()}, value=state, else_=0)
+
+
+def violations_select(rules: list[Rule], ctx: Context) -> Any:
+    """Return one select of every rule's violations, the worst state per key.
+
+    Columns: elevator_id, rule, duty, period, state, detail (text). Rows of
+    elevators out of service are dropped for the rules that do not apply to
+    them (not applicable, never overdue).
+    """
+    parts = []
     for rule in rules:
-        for elevator_id, period, state, detail in db.session.execute(rule.query(ctx)):
-            status = statuses.get(elevator_id)
-            if status is None:
-                continue
-            if not rule.applies_out_of_service and status != ElevatorStatus.in_service:
-                continue  # not applicable, never overdue
-            key = (elevator_id, rule.code, str(period))
-            new_state = State(state)
-            current = found.get(key)
-            if current is None or STATE_RANK[new_state] > STATE_RANK[current[1]]:
-                found[key] = (rule, new_state, None if detail is None else str(detail))
-    return found
+        sq = rule.query(ctx).subquery()
+        part = select(
+            sq.c.elevator_id.label("elevator_id"),
+            literal(rule.code, String).label("rule"),
+            literal(rule.duty, String).label("duty"),
+            func.coalesce(cast(sq.c.period, String), "-").label("period"),
+            cast(sq.c.state, String).label("state"),
+            cast(sq.c.detail, String).label("detail"),
+        ).join(Elevator, Elevator.id == sq.c.elevator_id)
+        if not rule.applies_out_of_service:
+            part = part.where(Elevator.status == ElevatorStatus.in_service)
+        parts.append(part)
+    every = union_all(*parts).subquery()
+    ranked = select(
+        *every.c,
+        func.row_number()
+        .over(
+            partition_by=(every.c.elevator_id, every.c.rule, every.c.period),
+            order_by=_rank(every.c.state).desc(),
+        )
+        .label("n"),
+    ).subquery()
+    return select(
+        ranked.c.elevator_id,
+        ranked.c.rule,
+        ranked.c.duty,
+        ranked.c.period,
+        ranked.c.state,
+        ranked.c.detail,
+    ).where(ranked.c.n == 1)
+
+
+def _detail_json(detail: Any) -> ColumnElement[Any]:
+    """Return the alert's ``detail`` JSON ``{"detail": ...}`` built in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.json_build_object("detail", detail)
+    return func.json_object("detail", detail)
+
+
+def _stored_detail() -> ColumnElement[Any]:
+    return Alert.detail["detail"].as_string()
+
+
+def _same_key(c: Any) -> ColumnElement[bool]:
+    return and_(Alert.elevator_id == c.elevator_id, Alert.rule == c.rule, Alert.period == c.period)
+
+
+def _fill_candidates(rules: list[Rule], ctx: Context) -> int:
+    conn = db.session.connection()
+    conn.execute(text("DROP TABLE IF EXISTS alert_candidates"))
+    CANDIDATES.create(conn)
+    columns = ["elevator_id", "rule", "duty", "period", "state", "detail"]
+    conn.execute(insert(CANDIDATES).from_select(columns, violations_select(rules, ctx)))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ANALYZE alert_candidates"))
+    return int(conn.execute(select(func.count()).select_from(CANDIDATES)).scalar_one())
 
 
 def evaluate(now: datetime | None = None, rules: list[Rule] | None = None) -> EvaluationResult:
     """Run every rule at ``now`` (default: the current time) and update the alerts.
 
     New violations insert an alert; a resolved alert whose (elevator, rule,
-    period) holds again is reopened (``raised_count`` + 1); open alerts get
-    ``last_seen_at`` and their current state; open alerts of the evaluated
-    rules that no longer hold are resolved at ``now``. Nothing is committed.
+    period) holds again is reopened (``raised_count`` + 1, raised again at
+    ``now``); open alerts whose state or detail changed get them and
+    ``last_seen_at = now``; open alerts of the evaluated rules that no longer
+    hold are resolved at ``now``. Nothing is committed.
     """
     started = time.perf_counter()
     now = now or now_utc()
     rules = RULES if rules is None else rules
     ctx = Context.current(now)
     codes = [rule.code for rule in rules]
-    found = _violations(rules, ctx, _statuses())
-
-    open_alerts = {
-        (a.elevator_id, a.rule, a.period): a
-        for a in db.session.scalars(
-            select(Alert).where(Alert.rule.in_(codes), Alert.resolved_at.is_(None))
-        )
-    }
-    missing = [key for key in found if key not in open_alerts]
-    closed: dict[Key, Alert] = {}
-    if missing:
-        periods = {key[2] for key in missing}
-        for old in db.session.scalars(
-            select(Alert).where(
-                Alert.rule.in_({key[1] for key in missing}),
-                Alert.elevator_id.in_({key[0] for key in missing}),
-                Alert.period.in_(periods),
-                Alert.resolved_at.is_not(None),
-            )
-        ):
-            closed[(old.elevator_id, old.rule, old.period)] = old
-
-    result = EvaluationResult(rules=len(rules))
-    raised: list[Alert] = []
-    for key, (rule, state, detail) in found.items():
-        payload: dict[str, Any] = {"detail": detail}
-        alert: Alert | None = open_alerts.get(key)
-        if alert is not None:
-            alert.last_seen_at = now
-            if alert.state != state:
-                alert.state = state
-            if alert.detail != payload:
-                alert.detail = payload
-            continue
-        alert = closed.get(key)
-        if alert is not None:
-            alert.resolved_at = None
-            alert.raised_count += 1
-            alert.raised_at = now
-            alert.last_seen_at = now
-            alert.state = state
-            alert.detail = payload
-            alert.notified_at = None
-        else:
-            alert = Alert(
-                elevator_id=key[0],
-                rule=rule.code,
-                duty=rule.duty,
-                period=key[2],
-                state=state,
-                detail=payload,
-                raised_at=now,
-                last_seen_at=now,
-                raised_count=1,
-            )
-            db.session.add(alert)
-        raised.append(alert)
-
-    resolved: list[Alert] = []
-    for key, alert in open_alerts.items():
-        if key not in found:
-            alert.resolved_at = now
-            resolved.append(alert)
     db.session.flush()
-    result.raised = [alert.id for alert in raised]
-    result.resolved = [alert.id for alert in resolved]
-    result.still_open = len(found)
+    result = EvaluationResult(rules=len(rules))
+    result.still_open = _fill_candidates(rules, ctx)
+    c = CANDIDATES.c
+    alerts = typing.cast(Table, Alert.__table__)
+    execute = db.session.connection().execute
+
+    resolve = (
+        update(alerts)
+        .where(
+            Alert.resolved_at.is_(None),
+            Alert.rule.in_(codes),
+            ~exists().where(_same_key(c)),
+        )
+        .values(resolved_at=now)
+        .returning(Alert.id)
+    )
+    result.resolved = list(execute(resolve).scalars())
+
+    refresh = (
+        update(alerts)
+        .where(
+            _same_key(c),
+            Alert.resolved_at.is_(None),
+            (Alert.state != c.state)
+            | Alert.detail["detail"].as_string().is_distinct_from(c.detail),
+        )
+        .values(state=c.state, detail=_detail_json(c.detail), last_seen_at=now)
+    )
+    result.changed = execute(refresh).rowcount
+
+    reopen = (
+        update(alerts)
+        .where(_same_key(c), Alert.resolved_at.is_not(None))
+        .values(
+            resolved_at=None,
+            raised_count=Alert.raised_count + 1,
+            raised_at=now,
+            last_seen_at=now,
+            state=c.state,
+            detail=_detail_json(c.detail),
+            notified_at=None,
+        )
+        .returning(Alert.id)
+    )
+    result.raised = list(execute(reopen).scalars())
+
+    new = select(
+        c.elevator_id,
+        c.rule,
+        c.duty,
+        c.period,
+        c.state,
+        _detail_json(c.detail),
+        literal(now, Alert.raised_at.type),
+        literal(now, Alert.last_seen_at.type),
+        literal(1),
+    ).where(~exists().where(_same_key(c)))
+    columns = ["elevator_id", "rule", "duty", "period", "state", "detail"]
+    columns += ["raised_at", "last_seen_at", "raised_count"]
+    add = insert(alerts).from_select(columns, new).returning(Alert.id)
+    result.raised += list(execute(add).scalars())
+    execute(text("DROP TABLE alert_candidates"))
+    db.session.expire_all()
     result.seconds = time.perf_counter() - started
     return result
 

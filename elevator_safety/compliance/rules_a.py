@@ -185,59 +185,67 @@ def intervals(ctx: Context) -> dict[MaintenanceLevel, int]:
     return {level: int(configured[level.value]) for level in LEVELS}
 
 
-def _confirmed() -> ColumnElement[bool]:
+def _last_confirmed_visits(counted: list[str]) -> Any:
+    """Return a subquery (elevator_id, last) of the last confirmed visit of the levels.
+
+    One grouped scan of the maintenance records joined to their confirmations
+    (set-based: no subquery per elevator).
+    """
     review = aliased(Record)
-    return exists().where(
-        and_(review.subject_id == Record.id, review.kind == RecordKind.confirmation)
+    return (
+        select(Record.elevator_id.label("elevator_id"), func.max(Record.occurred_on).label("last"))
+        .join(review, and_(review.subject_id == Record.id, review.kind == RecordKind.confirmation))
+        .where(Record.kind == RecordKind.maintenance, Record.level.in_(counted))
+        .group_by(Record.elevator_id)
+        .subquery()
+    )
+
+
+def _planned_since(level: MaintenanceLevel, today: date) -> Any:
+    """Return a subquery (elevator_id, first) of contracts in force today planning the level."""
+    return (
+        select(
+            Contract.elevator_id.label("elevator_id"),
+            func.min(Contract.start_date).label("first"),
+        )
+        .where(Contract.start_date <= today, Contract.end_date >= today, _plans(level))
+        .group_by(Contract.elevator_id)
+        .subquery()
     )
 
 
 def maintenance_query(level: MaintenanceLevel) -> Callable[[Context], Select[Any]]:
-    """Return the query of the maintenance rule of one level."""
+    """Return the query of the maintenance rule of one level.
+
+    Counted: the last confirmed visit of the level or a higher one; without
+    one, the first day of the contracts in force that plan the level. Only
+    elevators in service with such a contract are considered.
+    """
 
     def query(ctx: Context) -> Select[Any]:
         today = ctx.today
         interval = intervals(ctx)[level]
         soon = int(_cfg(ctx, "DUE_SOON_DAYS"))
-        counted = [lv.value for lv in LEVELS[LEVELS.index(level) :]]
-        last_visit = (
-            select(func.max(Record.occurred_on))
-            .where(
-                Record.elevator_id == Elevator.id,
-                Record.kind == RecordKind.maintenance,
-                Record.level.in_(counted),
-                _confirmed(),
-            )
-            .correlate(Elevator)
-            .scalar_subquery()
-        )
-        planning = aliased(Contract)
-        first_day = (
-            select(func.min(planning.start_date))
-            .where(_active_contract(today, planning), _plans(level, planning))
-            .correlate(Elevator)
-            .scalar_subquery()
-        )
-        inner = (
-            select(Elevator.id.label("eid"), func.coalesce(last_visit, first_day).label("last"))
-            .where(
-                _in_service(),
-                exists().where(_active_contract(today, planning), _plans(level, planning)),
-            )
-            .subquery()
-        )
+        visits = _last_confirmed_visits([lv.value for lv in LEVELS[LEVELS.index(level) :]])
+        planned = _planned_since(level, today)
+        last = func.coalesce(visits.c.last, planned.c.first)
         limit = today - timedelta(days=interval)  # last < limit: the due date has passed
-        return select(
-            *_row(
-                inner.c.eid,
-                day_plus(inner.c.last, literal(interval)),
-                case(
-                    (inner.c.last < limit, literal(State.overdue.value)),
-                    else_=literal(State.due_soon.value),
-                ),
-                _text(level.value),
+        return (
+            select(
+                *_row(
+                    Elevator.id,
+                    day_plus(last, literal(interval)),
+                    case(
+                        (last < limit, literal(State.overdue.value)),
+                        else_=literal(State.due_soon.value),
+                    ),
+                    _text(level.value),
+                )
             )
-        ).where(inner.c.last <= limit + timedelta(days=soon))
+            .join(planned, planned.c.elevator_id == Elevator.id)
+            .outerjoin(visits, visits.c.elevator_id == Elevator.id)
+            .where(_in_service(), last <= limit + timedelta(days=soon))
+        )
 
     return query
 

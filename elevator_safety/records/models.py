@@ -17,6 +17,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Table,
@@ -113,7 +114,16 @@ class Record(Model):
     """
 
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("elevator_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("elevator_id", "seq"),
+        # The compliance rules' grouped scans (last visit of a level, last patrol per
+        # elevator) read this index alone, without visiting the table.
+        Index(
+            "ix_records_kind_level_elevator", "kind", "level", "elevator_id", "occurred_on", "id"
+        ),
+        # Reviews (confirmations, rejections) of a record, found by kind.
+        Index("ix_records_kind_subject", "kind", "subject_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     elevator_id: Mapped[int] = mapped_column(ForeignKey("elevators.id"), index=True)

@@ -13,6 +13,7 @@ from flask import Flask
 from elevator_safety.compliance import engine
 from elevator_safety.compliance.base import Context
 from elevator_safety.compliance.models import State
+from elevator_safety.extensions import db
 from tests.factories import World, make_world
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,8 +30,8 @@ def violations(code: str, now: datetime) -> dict[tuple[int, str], State]:
     """Return {(elevator_id, period): state} of one rule at a moment (after the engine's filter)."""
     rule = engine.rule_by_code(code)
     assert rule is not None
-    found = engine._violations([rule], Context.current(now), engine._statuses())
-    return {(key[0], key[2]): value[1] for key, value in found.items()}
+    rows = db.session.execute(engine.violations_select([rule], Context.current(now)))
+    return {(row.elevator_id, row.period): State(row.state) for row in rows}
 
 
 @pytest.fixture

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 
 from elevator_safety.compliance import engine
+from elevator_safety.compliance.base import Context, Rule
 from elevator_safety.compliance.models import Alert, State
 from elevator_safety.extensions import db
 from elevator_safety.lockouts.models import LockoutCause
@@ -130,6 +132,52 @@ def test_missed_day_turns_overdue_in_the_same_row(cworld: World) -> None:
     assert alert is not None
     assert alert.state == State.overdue
     assert alert.raised_count == 1
+
+
+def test_unchanged_alerts_are_not_rewritten(cworld: World) -> None:
+    """A second evaluation touches only the alerts whose state or detail changed."""
+    first_at = local(2026, 5, 6, 13, 0)
+    engine.evaluate(first_at)
+    db.session.commit()
+    again = engine.evaluate(first_at + timedelta(minutes=15))
+    db.session.commit()
+    assert again.changed == 0
+    assert again.raised == []
+    seen = set(db.session.scalars(select(Alert.last_seen_at).where(Alert.resolved_at.is_(None))))
+    assert seen == {first_at}
+
+
+def test_worst_state_wins_when_a_rule_reports_a_key_twice(cworld: World) -> None:
+    """Two rows for one (elevator, rule, period) make one alert in the worse state."""
+    lift = cworld.own.elevators[0]
+
+    def twice(_ctx: Context) -> Any:
+        def row(state: State) -> Any:
+            return select(
+                literal(lift.id).label("elevator_id"),
+                literal("-").label("period"),
+                literal(state.value).label("state"),
+                literal(state.value).label("detail"),
+            )
+
+        return union_all(row(State.due_soon), row(State.overdue), row(State.open_finding))
+
+    rule = Rule(
+        code="D2.test_twice",
+        duty="D2",
+        title="twice",
+        query=twice,
+        message=str,
+        link=lambda _eid, _detail: "/",
+        applies_out_of_service=True,
+    )
+    result = engine.evaluate(local(2026, 5, 6, 13, 0), rules=[rule])
+    db.session.commit()
+    assert len(result.raised) == 1
+    alert = db.session.get(Alert, result.raised[0])
+    assert alert is not None
+    assert alert.state == State.overdue
+    assert alert.detail == {"detail": "overdue"}
 
 
 def test_out_of_service_is_not_applicable(cworld: World) -> None:
