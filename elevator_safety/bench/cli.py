@@ -9,7 +9,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
 from elevator_safety.auth.models import Organisation
-from elevator_safety.bench.generate import PASSWORD, generate
+from elevator_safety.bench.generate import DISTRICTS, PASSWORD, SITES_PER_COMPANY, generate
 from elevator_safety.extensions import db
 
 
@@ -23,12 +23,28 @@ def bench_cli() -> None:
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed.")
 @click.option(
+    "--districts",
+    type=click.IntRange(min=1),
+    default=DISTRICTS,
+    show_default=True,
+    help="Districts the sites are spread over.",
+)
+@click.option(
+    "--sites-per-company",
+    type=click.IntRange(min=1),
+    default=SITES_PER_COMPANY,
+    show_default=True,
+    help="Sites of each property company (8 elevators a site).",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Add to a database that already holds organisations (ids and names do not clash).",
 )
 @with_appcontext
-def generate_command(elevators: int, days: int, seed: int, force: bool) -> None:
+def generate_command(
+    elevators: int, days: int, seed: int, districts: int, sites_per_company: int, force: bool
+) -> None:
     """Create ELEVATORS elevators with DAYS days of signed, hash-chained history."""
     existing = db.session.scalar(select(func.count(Organisation.id))) or 0
     if existing and not force:
@@ -38,7 +54,14 @@ def generate_command(elevators: int, days: int, seed: int, force: bool) -> None:
         )
     started = time.perf_counter()
     with click.progressbar(length=elevators, label="Elevators with history") as bar:
-        summary = generate(elevators, days, seed=seed, progress=bar.update)
+        summary = generate(
+            elevators,
+            days,
+            seed=seed,
+            progress=bar.update,
+            districts=districts,
+            sites_per_company=sites_per_company,
+        )
     seconds = time.perf_counter() - started
     click.echo(
         f"Wrote {summary.organisations} organisations, {summary.users} users, "

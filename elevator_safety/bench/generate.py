@@ -13,8 +13,14 @@ content shape, canonical JSON, content hashes, chain hashes and signatures, so
 makes 100,000 elevators × 30 days possible at all: ``append`` would take a
 chain lock, read the head and audit per record.
 
-Register chains (rosters, drills, video checks, keys) are not generated: the
-site-level rules therefore raise their alerts for every site.
+Each site also gets its register chain as a kept register looks: a 24-hour
+duty shift for each day from two days ago to ROSTER_AHEAD_DAYS ahead, a video
+retention check ten days ago and the site's emergency drill within the last
+six months; each contractor drilled 40 days ago; each safety officer holds a
+certificate valid for years; every elevator's alarm is tested every
+ALARM_TEST_EVERY_DAYS days (a record in its chain). Entries are built by
+``registers.chain.entry_content``, so ``registers.chain.verify_sites`` accepts
+them. What stays for the rules to find: missed patrols and unconfirmed visits.
 """
 
 from __future__ import annotations
@@ -43,6 +49,13 @@ from elevator_safety.records.canonical import (
     sha256_hex,
 )
 from elevator_safety.records.models import Meaning, Record, RecordKind, Signature
+from elevator_safety.registers.chain import entry_content, scope
+from elevator_safety.registers.models import (
+    Certificate,
+    CertificateKind,
+    RegisterEntry,
+    RegisterKind,
+)
 from elevator_safety.registry.models import (
     FULL_LEVEL_PLAN,
     Contract,
@@ -57,6 +70,8 @@ from elevator_safety.registry.models import (
 ZONE = "Asia/Shanghai"
 ELEVATORS_PER_SITE = 8
 SITES_PER_COMPANY = 100
+#: Districts the sites are spread over (round robin).
+DISTRICTS = 16
 ELEVATORS_PER_OFFICER = 50
 ELEVATORS_PER_CONTRACTOR = 500
 TECHNICIANS_PER_CONTRACTOR = 6
@@ -71,6 +86,12 @@ Progress = Callable[[int], None]
 #: Plain Core tables: executemany without the ORM bulk layer.
 RECORDS = cast(Table, Record.__table__)
 SIGNATURES = cast(Table, Signature.__table__)
+ENTRIES = cast(Table, RegisterEntry.__table__)
+CERTIFICATES = cast(Table, Certificate.__table__)
+#: Days of duty roster written ahead of today (the roster rule looks 7 days ahead).
+ROSTER_AHEAD_DAYS = 9
+#: Every elevator's emergency alarm is tested this often (the rule's interval is 30 days).
+ALARM_TEST_EVERY_DAYS = 20
 
 
 @dataclass
@@ -78,6 +99,7 @@ class Summary:
     """What a generation wrote."""
 
     organisations: int = 0
+    register_entries: int = 0
     users: int = 0
     sites: int = 0
     elevators: int = 0
@@ -315,14 +337,19 @@ def generate(
     seed: int = 1,
     now: datetime | None = None,
     progress: Progress | None = None,
+    districts: int = DISTRICTS,
+    sites_per_company: int = SITES_PER_COMPANY,
 ) -> Summary:
     """Write a city of ``elevators`` elevators with ``days`` days of history up to ``now``.
 
+    Sites are spread over ``districts`` districts (round robin) and
+    ``sites_per_company`` sites belong to each property company (one district
+    and one company of 20,000 elevators: ``districts=1, sites_per_company=2500``).
     Commits once per 1,000 elevators; ``progress(n)`` is called with the number of
     elevators just finished.
     """
-    if elevators < 1 or days < 1:
-        raise ValueError("elevators and days must be at least 1")
+    if elevators < 1 or days < 1 or districts < 1 or sites_per_company < 1:
+        raise ValueError("elevators, days, districts and sites per company must be at least 1")
     rng = random.Random(seed)  # noqa: S311 - synthetic data, not secrets
     now = (now or now_utc()).replace(microsecond=0)
     zone = ZoneInfo(ZONE)
@@ -337,7 +364,7 @@ def generate(
     org_id, user_id = _next_id(Organisation), _next_id(User)
     site_id, elevator_id, contract_id = _next_id(Site), _next_id(Elevator), _next_id(Contract)
     n_sites = -(-elevators // ELEVATORS_PER_SITE)
-    n_companies = -(-n_sites // SITES_PER_COMPANY)
+    n_companies = -(-n_sites // sites_per_company)
     n_contractors = -(-elevators // ELEVATORS_PER_CONTRACTOR)
 
     organisations: list[dict[str, Any]] = []
@@ -383,12 +410,12 @@ def generate(
         }
         org_id += 1
         organisations.append(org)
-        user(org, Role.contractor_manager, "维保经理")
+        manager = user(org, Role.contractor_manager, "维保经理")
         technicians = [
             user(org, Role.technician, "维保工", cert=f"T{org['id']:05d}{n:03d}")
             for n in range(TECHNICIANS_PER_CONTRACTOR)
         ]
-        contractors.append({"org": org, "technicians": technicians})
+        contractors.append({"org": org, "technicians": technicians, "manager": manager})
 
     sites: list[dict[str, Any]] = []
     elevator_rows: list[dict[str, Any]] = []
@@ -396,7 +423,7 @@ def generate(
     people: list[_People] = []
     for index in range(elevators):
         site_index = index // ELEVATORS_PER_SITE
-        company = companies[site_index // SITES_PER_COMPANY]
+        company = companies[site_index // sites_per_company]
         if index % ELEVATORS_PER_SITE == 0:
             sites.append(
                 {
@@ -404,8 +431,8 @@ def generate(
                     "organisation_id": company["org"]["id"],
                     "name": f"基准小区 {site_index + 1}",
                     "address": f"基准路 {site_index + 1} 号",
-                    "district_code": f"3101{site_index % 16 + 1:02d}",
-                    "district_name": f"区 {site_index % 16 + 1}",
+                    "district_code": f"3101{site_index % districts + 1:02d}",
+                    "district_name": f"区 {site_index % districts + 1}",
                     "is_city": True,
                     "timezone": ZONE,
                 }
@@ -414,7 +441,9 @@ def generate(
         if index % ELEVATORS_PER_OFFICER == 0:
             company["officers"].append(user(company["org"], Role.safety_officer, "安全员"))
         officer = company["officers"][-1]
+        sites[-1].setdefault("officer", officer)
         contractor = contractors[index // ELEVATORS_PER_CONTRACTOR]
+        contractor.setdefault("site", sites[-1])
         pair = (index // 2) % (TECHNICIANS_PER_CONTRACTOR // 2) * 2
         due = today + timedelta(days=rng.randint(40, 360))
         row = {
@@ -455,10 +484,13 @@ def generate(
 
     _insert(Organisation, organisations)
     _insert(User, plain(users, ("organisation",)))
-    _insert(Site, sites)
+    _insert(Site, plain(sites, ("officer",)))
     _insert(Elevator, plain(elevator_rows, ("zone",)))
     _insert(Contract, contracts)
     _reset_sequences([Organisation, User, Site, Elevator, Contract])
+    summary.register_entries = _registers(sites, contractors, now, today, rng)
+    _certificates([u for u in users if u["role"] == Role.safety_officer], today)
+    _reset_sequences([RegisterEntry, Certificate])
     db.session.commit()
     summary.organisations, summary.users = len(organisations), len(users)
     summary.sites, summary.elevators, summary.contracts = (
@@ -494,6 +526,164 @@ def generate(
     return summary
 
 
+def _entry(
+    site: dict[str, Any],
+    seq: int,
+    prev: str,
+    entry_id: int,
+    kind: RegisterKind,
+    author: dict[str, Any],
+    occurred_at: datetime,
+    body: dict[str, Any],
+    **columns: Any,
+) -> dict[str, Any]:
+    """Return the row of one register entry signed by its author (see append_entry)."""
+    typed = {"subject_id": None, "key_id": None, "starts_at": None, "ends_at": None}
+    typed |= {"on_date": None, "ok": None} | columns
+    occurred_on = occurred_at.astimezone(ZoneInfo(site["timezone"])).date()
+    recorded_at = occurred_at + timedelta(minutes=2)
+    base = {
+        "kind": kind.value,
+        "site_id": site["id"],
+        "site": site["name"],
+        "occurred_at": occurred_at,
+        "occurred_on": occurred_on,
+        "author_id": author["id"],
+        "author_name": author["name"],
+        "organisation_id": author["organisation_id"],
+        "organisation": author["organisation"],
+        "subject_content_hash": None,
+        "body": body,
+        "recorded_at": recorded_at,
+    } | typed
+    signer = (author["id"], author["name"], author["organisation"], Meaning.recorded, None)
+    content, content_hash = entry_content(base, [signer], recorded_at)
+    return {
+        "id": entry_id,
+        "site_id": site["id"],
+        "seq": seq,
+        "kind": kind,
+        "occurred_at": occurred_at,
+        "occurred_on": occurred_on,
+        "author_id": author["id"],
+        "organisation_id": author["organisation_id"],
+        "content": content,
+        "content_hash": content_hash,
+        "prev_hash": prev,
+        "chain_hash": chain_hash(prev, content_hash, scope(site["id"]), seq),
+        "idempotency_key": None,
+        "created_at": recorded_at,
+    } | typed
+
+
+Planned = tuple[datetime, RegisterKind, dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def _drill(author: dict[str, Any], kind: str, day: date, zone: ZoneInfo) -> Planned:
+    body = {
+        "organiser": author["organisation"],
+        "organiser_kind": kind,
+        "scenario": "困人救援演练",
+        "participants": author["name"],
+        "elevators": [],
+        "lessons": "",
+    }
+    return (
+        _local(day, 15, 0, zone),
+        RegisterKind.drill,
+        author,
+        body,
+        {"on_date": day, "ok": True},
+    )
+
+
+def _site_plan(
+    site: dict[str, Any],
+    contractor: dict[str, Any] | None,
+    now: datetime,
+    today: date,
+    rng: random.Random,
+) -> list[Planned]:
+    """Return a site's register entries (time, kind, author, body, typed columns) in time order.
+
+    ``contractor``: a contractor whose drill is recorded at this site.
+    """
+    zone = ZoneInfo(site["timezone"])
+    officer = site["officer"]
+    entered = now - timedelta(days=3)
+    plan: list[Planned] = []
+    for offset in range(-2, ROSTER_AHEAD_DAYS + 1):
+        start = datetime.combine(today + timedelta(days=offset), time(), zone).astimezone(UTC)
+        duty = {"person": officer["name"], "phone": None, "place": "值班室"}
+        shift = {"starts_at": start, "ends_at": start + timedelta(days=1)}
+        plan.append((entered, RegisterKind.roster_shift, officer, duty, shift))
+    video = {
+        "cameras_total": 4,
+        "cameras_working": 4,
+        "retention_days": 35,
+        "retention_required_days": 30,
+        "note": None,
+    }
+    checked = _local(today - timedelta(days=10), 10, 0, zone)
+    footage = {"on_date": today - timedelta(days=45), "ok": True}
+    plan.append((checked, RegisterKind.video_check, officer, video, footage))
+    plan.append(_drill(officer, "site", today - timedelta(days=rng.randint(10, 170)), zone))
+    if contractor is not None:
+        plan.append(_drill(contractor["manager"], "contractor", today - timedelta(days=40), zone))
+    plan.sort(key=lambda item: item[0])
+    return plan
+
+
+def _registers(
+    sites: list[dict[str, Any]],
+    contractors: list[dict[str, Any]],
+    now: datetime,
+    today: date,
+    rng: random.Random,
+) -> int:
+    """Write every site's register chain (with each contractor's drill); return the count."""
+    entry_id = _next_id(RegisterEntry)
+    rows: list[dict[str, Any]] = []
+    drills = {c["site"]["id"]: c for c in contractors if "site" in c}
+    written = 0
+    for site in sites:
+        prev = GENESIS
+        plan = _site_plan(site, drills.get(site["id"]), now, today, rng)
+        for seq, (when, kind, author, body, columns) in enumerate(plan, start=1):
+            row = _entry(site, seq, prev, entry_id, kind, author, when, body, **columns)
+            prev = row["chain_hash"]
+            rows.append(row)
+            entry_id += 1
+        if len(rows) >= BATCH:
+            db.session.execute(insert(ENTRIES), rows)
+            written, rows = written + len(rows), []
+    if rows:
+        db.session.execute(insert(ENTRIES), rows)
+        written += len(rows)
+    return written
+
+
+def _certificates(officers: list[dict[str, Any]], today: date) -> None:
+    """Give every safety officer a safety-management certificate valid for years."""
+    first = _next_id(Certificate)
+    rows = [
+        {
+            "id": first + n,
+            "user_id": officer["id"],
+            "kind": CertificateKind.safety_officer,
+            "number": f"A{officer['id']:010d}",
+            "issuer": "市场监督管理局",
+            "issued_on": today - timedelta(days=400),
+            "expires_on": today + timedelta(days=1000 + officer["id"] % 400),
+            "created_at": now_utc(),
+            "updated_at": now_utc(),
+        }
+        for n, officer in enumerate(officers)
+    ]
+    for start in range(0, len(rows), BATCH):
+        db.session.execute(insert(CERTIFICATES), rows[start : start + BATCH])
+
+
 def _events(
     row: dict[str, Any],
     rng: random.Random,
@@ -515,6 +705,9 @@ def _events(
             found.append(
                 (_local(day + timedelta(days=1), 11, rng.randint(0, 59), zone), "c", visit)
             )
+    for offset in range(row["id"] % ALARM_TEST_EVERY_DAYS, days, ALARM_TEST_EVERY_DAYS):
+        day = first_day + timedelta(days=offset)
+        found.append((_local(day, 16, rng.randint(0, 59), zone), "a", 0))
     found.sort()
     return (event for event in found if event[0] <= now)
 
@@ -548,6 +741,27 @@ def _history(
                 moment,
                 patrol_body,
                 meaning=Meaning.submitted,
+            )
+        elif what == "a":
+            tested = {
+                "tested_at": _stamp(moment),
+                "answered": True,
+                "answered_in_seconds": 20,
+                "answered_by": who.officer["name"],
+                "talk_clear": True,
+                "answer_limit_seconds": 60,
+                "failed": False,
+                "note": None,
+            }
+            _, _, prev, _ = writer.add(
+                row,
+                seq,
+                prev,
+                RecordKind.alarm_test,
+                who.officer,
+                moment,
+                tested,
+                meaning=Meaning.recorded,
             )
         elif what == "m":
             level = (MaintenanceLevel.annual if visit == 0 else MaintenanceLevel.half_monthly).value

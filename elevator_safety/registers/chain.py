@@ -70,6 +70,36 @@ def _lock(site_id: int) -> None:
         db.session.execute(select(Site.id).where(Site.id == site_id).with_for_update())
 
 
+#: A signer of a register entry: (user id, printed name, organisation, meaning, reason).
+Signer = tuple[int, str, str, Meaning, str | None]
+
+
+def entry_content(
+    base: dict[str, Any], signers: Iterable[Signer], signed_at: datetime
+) -> tuple[str, str]:
+    """Return the canonical content of an entry and its SHA-256, signatures inside.
+
+    ``base`` holds the entry's fields (kind, site, times, author, typed
+    columns, body, recorded_at); every signature signs the hash of ``base``.
+    ``append_entry`` and the bulk benchmark generator both build entries here.
+    """
+    own_hash = body_hash(normalise(base))
+    entries = [
+        {
+            "signer_id": signer_id,
+            "printed_name": name,
+            "organisation": organisation,
+            "meaning": meaning.value,
+            "reason": reason,
+            "signed_at": signed_at,
+            "content_hash": own_hash,
+        }
+        for signer_id, name, organisation, meaning, reason in signers
+    ]
+    content_text = canonical_json(base | {"signatures": entries})
+    return content_text, sha256_hex(content_text)
+
+
 def append_entry(
     site: Site,
     kind: RegisterKind,
@@ -119,21 +149,11 @@ def append_entry(
         "body": body,
         "recorded_at": now_utc(),
     }
-    own_hash = body_hash(normalise(base))
-    entries = [
-        {
-            "signer_id": spec.signer.id,
-            "printed_name": spec.signer.name,
-            "organisation": spec.signer.organisation.name,
-            "meaning": spec.meaning.value,
-            "reason": spec.reason,
-            "signed_at": now_utc(),
-            "content_hash": own_hash,
-        }
+    signers = [
+        (spec.signer.id, spec.signer.name, spec.signer.organisation.name, spec.meaning, spec.reason)
         for spec in specs
     ]
-    content_text = canonical_json(base | {"signatures": entries})
-    content_hash = sha256_hex(content_text)
+    content_text, content_hash = entry_content(base, signers, now_utc())
     for attempt in range(MAX_APPEND_ATTEMPTS):
         try:
             with db.session.begin_nested():

@@ -15,6 +15,7 @@ from elevator_safety.extensions import db
 from elevator_safety.maintenance.services import CONFIRMED, state_of
 from elevator_safety.records import services
 from elevator_safety.records.models import Record, RecordKind, Signature
+from elevator_safety.registers.chain import verify_sites
 from elevator_safety.registry.models import Elevator
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -37,6 +38,9 @@ def test_tiny_city_verifies_and_evaluates(app):
         assert report.ok, report.problems[:5]
         assert report.records == summary.records
         assert report.signatures == summary.signatures
+        sites = verify_sites()
+        assert sites.ok, sites.problems[:5]
+        assert sites.entries == summary.register_entries > 0
         confirmed = db.session.scalars(
             select(Record).where(Record.kind == RecordKind.maintenance)
         ).all()
@@ -45,6 +49,10 @@ def test_tiny_city_verifies_and_evaluates(app):
         db.session.commit()
         assert result.rules == len(engine.RULES)
         assert db.session.scalar(select(func.count(Alert.id))) == result.still_open
+        kept = {"D6.roster", "D6.alarm_test", "D7.video_check", "D11.site_drill"}
+        kept |= {"D11.contractor_drill", "D11.certificate"}
+        raised = set(db.session.scalars(select(Alert.rule).distinct()))
+        assert not raised & kept, "the generated registers are kept: no site-level alert"
         officer = db.session.scalar(select(User).where(User.role == "safety_officer"))
         assert officer is not None
         assert officer.check_password(PASSWORD)
