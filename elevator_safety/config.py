@@ -114,6 +114,9 @@ PUBLIC_REPORT_LIMIT_PER_ELEVATOR = "30 per hour"
 
 #: Minutes between evaluations of every rule by the scheduler.
 COMPLIANCE_EVALUATION_MINUTES = 15
+#: A person with more new alerts than this in one evaluation gets one summary in the
+#: inbox instead of one notification per alert.
+ALERT_NOTIFY_INDIVIDUAL_MAX = 5
 #: A periodic duty is "due soon" this many days before its limit (maintenance levels).
 DUE_SOON_DAYS = 3
 #: Local hour after which today's patrol not yet done is "due soon" (overdue when the day ends).
@@ -139,3 +142,18 @@ MAIL_FROM = "elevator-safety@localhost"
 #: The installation's public address (e.g. https://lifts.example.com): links in e-mails
 #: and printed QR codes; empty means links are paths.
 PUBLIC_BASE_URL = ""
+
+# -- Documents (reports/, issue 6) --------------------------------------------------------
+#: A TrueType CJK font to embed in PDFs; empty: look on the usual system paths
+#: (WenQuanYi Micro Hei from Debian's fonts-wqy-microhei).
+REPORT_FONT_PATH = ""
+#: The installation's signing key and certificate (PEM) for PAdES signatures on every PDF;
+#: empty: ``instance/signing/key.pem`` and ``cert.pem``, created on first use.
+REPORT_SIGNING_KEY = ""
+REPORT_SIGNING_CERT = ""
+#: Where bulk exports are written and for how long they are kept.
+EXPORT_DIR = ""
+EXPORT_KEEP_DAYS = 7
+#: Public verification: checks of a printed hash, and PDF uploads, per client address.
+VERIFY_LIMIT_PER_IP = "60 per minute;1000 per day"
+VERIFY_PDF_LIMIT_PER_IP = "10 per minute;100 per day"

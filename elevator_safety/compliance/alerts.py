@@ -13,13 +13,16 @@ Recipients of an alert (``recipients``), kept deliberately simple:
 
 ``notify_raised`` is called by the scheduler AFTER the evaluation committed:
 it writes one inbox notification per recipient and alert, in each recipient's
-language, marks the alerts notified and commits.
+language, marks the alerts notified and commits. A recipient with more than
+ALERT_NOTIFY_INDIVIDUAL_MAX new alerts in one run (the first evaluation of a
+city, a rule whose setting changed) gets ONE notification instead, with the
+counts and a link to the alerts page: an inbox of hundreds of lines is read by
+nobody.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -55,6 +58,10 @@ register_message("alert_due_soon", _l("Due soon at %(place)s: %(what)s"))
 register_message("alert_open_finding", _l("Open finding at %(place)s: %(what)s"))
 register_message("alert_overdue", _l("Overdue at %(place)s: %(what)s"))
 register_message("alert_hard_stop", _l("Must not be used: %(place)s: %(what)s"))
+register_message(
+    "alert_summary",
+    _l("%(count)s new alerts on your elevators, %(overdue)s of them overdue: see the alerts page"),
+)
 
 
 def all_rules() -> dict[str, Rule]:
@@ -205,27 +212,33 @@ def load_alerts(ids: Iterable[int]) -> list[Alert]:
 def notify_raised(alert_ids: Iterable[int], now: datetime | None = None) -> int:
     """Notify the recipients of newly raised alerts in their inbox; commit; return the count.
 
-    Call it only after the evaluation that raised the alerts committed.
+    Call it only after the evaluation that raised the alerts committed. Each
+    recipient gets one notification per alert, or one summary when more than
+    ALERT_NOTIFY_INDIVIDUAL_MAX alerts are theirs in this run.
     """
     from elevator_safety.scoping import local_today
+    from elevator_safety.templating import path_for
 
     moment = now or now_utc()
     rules = all_rules()
     who = Recipients(local_today(moment))
-    count = 0
+    theirs: dict[int, tuple[User, list[Alert]]] = {}
     for alert in load_alerts(alert_ids):
-        by_locale: dict[str, list[User]] = defaultdict(list)
         for user in who(alert):
-            by_locale[user_locale(user)].append(user)
-        link = alert_link(alert, rules)
-        for locale, users in by_locale.items():
-            with force_locale(locale):
-                what = alert_message(alert, rules)
-            count += len(
-                notify(
-                    users, KINDS[alert.state], {"place": place(alert.elevator), "what": what}, link
-                )
-            )
+            theirs.setdefault(user.id, (user, []))[1].append(alert)
         alert.notified_at = moment
+    limit = int(current_app.config["ALERT_NOTIFY_INDIVIDUAL_MAX"])
+    count = 0
+    for user, alerts in theirs.values():
+        if len(alerts) > limit:
+            overdue = sum(alert.state in (State.overdue, State.hard_stop) for alert in alerts)
+            params = {"count": len(alerts), "overdue": overdue}
+            count += len(notify([user], "alert_summary", params, path_for("compliance.index")))
+            continue
+        with force_locale(user_locale(user)):
+            for alert in alerts:
+                params = {"place": place(alert.elevator), "what": alert_message(alert, rules)}
+                link = alert_link(alert, rules)
+                count += len(notify([user], KINDS[alert.state], params, link))
     db.session.commit()
     return count

@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from elevator_safety.compliance import rules_a, rules_b
+from elevator_safety.compliance import overrides, rules_a, rules_b
 from elevator_safety.compliance.base import Context, Rule
 from elevator_safety.compliance.models import STATE_RANK, Alert, State
 from elevator_safety.db import now_utc
@@ -101,12 +101,15 @@ def _rank(state: Any) -> ColumnElement[int]:
     return case({s.value: rank for s, rank in STATE_RANK.items()}, value=state, else_=0)
 
 
-def violations_select(rules: list[Rule], ctx: Context) -> Any:
+def violations_select(
+    rules: list[Rule], ctx: Context, sites: ColumnElement[bool] | None = None
+) -> Any:
     """Return one select of every rule's violations, the worst state per key.
 
     Columns: elevator_id, rule, duty, period, state, detail (text). Rows of
     elevators out of service are dropped for the rules that do not apply to
-    them (not applicable, never overdue).
+    them (not applicable, never overdue). ``sites`` (a condition on
+    ``Elevator.site_id``) keeps the elevators of some sites only.
     """
     parts = []
     for rule in rules:
@@ -121,6 +124,8 @@ def violations_select(rules: list[Rule], ctx: Context) -> Any:
         ).join(Elevator, Elevator.id == sq.c.elevator_id)
         if not rule.applies_out_of_service:
             part = part.where(Elevator.status == ElevatorStatus.in_service)
+        if sites is not None:
+            part = part.where(sites)
         parts.append(part)
     every = union_all(*parts).subquery()
     ranked = select(
@@ -158,11 +163,26 @@ def _same_key(c: Any) -> ColumnElement[bool]:
 
 
 def _fill_candidates(rules: list[Rule], ctx: Context) -> int:
+    """Fill the temporary table with the violations, each site with its own rule values.
+
+    The sites without overrides are evaluated in one pass with the
+    installation's configuration; each group of sites with the same overrides
+    (compliance/overrides.py) in one more pass with the configuration updated
+    by them.
+    """
     conn = db.session.connection()
     conn.execute(text("DROP TABLE IF EXISTS alert_candidates"))
     CANDIDATES.create(conn)
     columns = ["elevator_id", "rule", "duty", "period", "state", "detail"]
-    conn.execute(insert(CANDIDATES).from_select(columns, violations_select(rules, ctx)))
+    passes: list[tuple[Context, ColumnElement[bool] | None]] = []
+    overridden: list[int] = []
+    for values, site_ids in overrides.groups():
+        passes.append((Context(ctx.now, ctx.config | values), Elevator.site_id.in_(site_ids)))
+        overridden += site_ids
+    passes.append((ctx, ~Elevator.site_id.in_(overridden) if overridden else None))
+    for pass_ctx, sites in passes:
+        select_ = violations_select(rules, pass_ctx, sites)
+        conn.execute(insert(CANDIDATES).from_select(columns, select_))
     if conn.dialect.name == "postgresql":
         conn.execute(text("ANALYZE alert_candidates"))
     return int(conn.execute(select(func.count()).select_from(CANDIDATES)).scalar_one())

@@ -75,6 +75,8 @@ class Alert(Model):
     #: What the rule found (a level, a finding id, a date...), for the message and link.
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
+    #: The last evaluation that raised it or changed its state or detail (an unchanged
+    #: alert is not rewritten).
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     raised_count: Mapped[int] = mapped_column(Integer, default=1)
@@ -122,3 +124,27 @@ class OutboxMessage(Model):
     error: Mapped[str | None] = mapped_column(Text)
 
     user: Mapped[User] = relationship()
+
+
+class RuleOverride(Model):
+    """A site's own value of one rule setting, where local rules are stricter.
+
+    The compliance engine evaluates the elevators of a site with overrides
+    with the installation's configuration updated by them
+    (``compliance/overrides.py`` lists what may be overridden and the limits).
+    """
+
+    __tablename__ = "rule_overrides"
+    __table_args__ = (UniqueConstraint("site_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    #: A configuration key of config.py, e.g. ``ALARM_TEST_INTERVAL_DAYS``.
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[int] = mapped_column(Integer)
+    #: The local rule that requires it (e.g. a city regulation's article).
+    reason: Mapped[str] = mapped_column(Text)
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    set_by: Mapped[User] = relationship()

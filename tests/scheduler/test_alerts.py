@@ -101,3 +101,37 @@ def test_resolved_alerts_are_not_notified(app: Flask, world: World) -> None:
     db.session.commit()
     assert alerts.notify_raised([alert.id, ok.id]) == 0
     assert db.session.scalars(select(Notification)).all() == []
+
+
+def test_many_new_alerts_make_one_summary_per_person(app: Flask, world: World) -> None:
+    """Over ALERT_NOTIFY_INDIVIDUAL_MAX alerts in one run: one summary, not a flood."""
+    app.config["ALERT_NOTIFY_INDIVIDUAL_MAX"] = 3
+    world.own.officer.locale = "en"
+    lift = world.own.elevators[0]
+    raised = [
+        add_alert(lift.id, "D3.patrol", State.overdue, period=f"2026-05-0{day}").id
+        for day in range(1, 5)
+    ]
+    raised.append(add_alert(lift.id, "D2.use_sign", State.due_soon, "2026-06-01").id)
+    db.session.commit()
+    assert alerts.notify_raised(raised) == 1
+    note = db.session.scalars(select(Notification)).one()
+    assert note.user_id == world.own.officer.id
+    assert note.kind == "alert_summary"
+    assert note.params == {"count": 5, "overdue": 4}
+    assert note.link == "/alerts"
+    with force_locale("en"):
+        assert notes.message(note).startswith("5 new alerts on your elevators, 4 of them overdue")
+
+
+def test_a_few_new_alerts_are_notified_one_by_one(app: Flask, world: World) -> None:
+    app.config["ALERT_NOTIFY_INDIVIDUAL_MAX"] = 3
+    lift = world.own.elevators[0]
+    raised = [
+        add_alert(lift.id, "D3.patrol", State.overdue, period=f"2026-05-0{day}").id
+        for day in range(1, 4)
+    ]
+    db.session.commit()
+    assert alerts.notify_raised(raised) == 3
+    kinds = set(db.session.scalars(select(Notification.kind)))
+    assert kinds == {"alert_overdue"}

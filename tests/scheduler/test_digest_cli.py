@@ -175,6 +175,7 @@ def test_job_table(app: Flask) -> None:
 
 def test_run_once_end_to_end_and_again_skipped(cli_app: Flask, world: World) -> None:
     """A real evaluation: an elevator without today's patrol gets an alert, a note, a digest."""
+    cli_app.config["ALERT_NOTIFY_INDIVIDUAL_MAX"] = 1000  # one note per alert, to follow its link
     world.own.officer.locale = "en"
     db.session.commit()
     runner = cli_app.test_cli_runner()
