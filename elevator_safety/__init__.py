@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.auth import views as auth_views
     from elevator_safety.bench.cli import bench_cli
     from elevator_safety.compliance import models as compliance_models
+    from elevator_safety.compliance import override_views as rule_values_views
     from elevator_safety.compliance import views as compliance_views
     from elevator_safety.dashboards import home as dashboards_home
     from elevator_safety.dashboards import views as dashboards_views
@@ -104,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public_views.bp)
     app.register_blueprint(notifications_views.bp)
     app.register_blueprint(compliance_views.bp)
+    app.register_blueprint(rule_values_views.bp)
     app.register_blueprint(dashboards_views.bp)
     dashboards_home.init_app(app)
     app.cli.add_command(auth_cli.users_cli)

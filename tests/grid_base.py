@@ -16,6 +16,7 @@ OK = "ok"
 
 #: Modules holding more route tables (tests/grid_<name>.py, each with ROUTES).
 EXTRA_TABLES = (
+    "rule_values",
     "lockouts",
     "rectifications",
     "registers",

@@ -71,6 +71,8 @@ ACTION_LABELS = {
     "export": _l("Exported"),
     "record": _l("Record added"),
     "cancel": _l("Cancelled"),
+    "delete": _l("Removed"),
+    "download": _l("Downloaded"),
 }
 
 #: Names of the audited object types (model class names); others are shown as stored.
@@ -83,6 +85,7 @@ OBJECT_TYPE_LABELS = {
     "Record": _l("Record"),
     "Finding": _l("Finding"),
     "Handover": _l("Handover"),
+    "RuleOverride": _l("Local rule value"),
 }
 
 

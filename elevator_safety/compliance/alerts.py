@@ -232,8 +232,8 @@ def notify_raised(alert_ids: Iterable[int], now: datetime | None = None) -> int:
     for user, alerts in theirs.values():
         if len(alerts) > limit:
             overdue = sum(alert.state in (State.overdue, State.hard_stop) for alert in alerts)
-            params = {"count": len(alerts), "overdue": overdue}
-            count += len(notify([user], "alert_summary", params, path_for("compliance.index")))
+            summary = {"count": len(alerts), "overdue": overdue}
+            count += len(notify([user], "alert_summary", summary, path_for("compliance.index")))
             continue
         with force_locale(user_locale(user)):
             for alert in alerts:

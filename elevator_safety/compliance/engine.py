@@ -176,7 +176,7 @@ def _fill_candidates(rules: list[Rule], ctx: Context) -> int:
     columns = ["elevator_id", "rule", "duty", "period", "state", "detail"]
     passes: list[tuple[Context, ColumnElement[bool] | None]] = []
     overridden: list[int] = []
-    for values, site_ids in overrides.groups():
+    for values, site_ids in overrides.groups(ctx.config):
         passes.append((Context(ctx.now, ctx.config | values), Elevator.site_id.in_(site_ids)))
         overridden += site_ids
     passes.append((ctx, ~Elevator.site_id.in_(overridden) if overridden else None))

@@ -102,9 +102,22 @@ def site_overrides(site_ids: list[int] | None = None) -> dict[int, dict[str, int
     return dict(found)
 
 
-def groups() -> list[tuple[dict[str, int], list[int]]]:
-    """Return the sites grouped by identical overrides: [(overrides, site ids)]."""
+def is_stricter(key: str, value: int, config: Mapping[str, Any]) -> bool:
+    """Return whether a site's value is within the bounds (stricter or equal) today."""
+    low, high = bounds(BY_KEY[key], config)
+    return low <= value <= high
+
+
+def groups(config: Mapping[str, Any]) -> list[tuple[dict[str, int], list[int]]]:
+    """Return the sites grouped by identical overrides in effect: [(overrides, site ids)].
+
+    A site value that is no longer stricter than the installation's (the
+    installation was made stricter since) is ignored: the installation's
+    value applies, and the site's page says so.
+    """
     grouped: dict[tuple[tuple[str, int], ...], list[int]] = defaultdict(list)
     for site_id, values in site_overrides().items():
-        grouped[tuple(sorted(values.items()))].append(site_id)
+        kept = {key: value for key, value in values.items() if is_stricter(key, value, config)}
+        if kept:
+            grouped[tuple(sorted(kept.items()))].append(site_id)
     return [(dict(key), sorted(ids)) for key, ids in sorted(grouped.items())]

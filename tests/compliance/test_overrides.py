@@ -63,9 +63,12 @@ def test_a_site_with_a_shorter_interval_is_evaluated_with_it(app: Flask, world: 
 
 
 def test_groups_sites_by_identical_overrides(app: Flask, world: World) -> None:
-    assert overrides.groups() == []
+    config = dict(app.config)
+    assert overrides.groups(config) == []
     override(world, "SITE_DRILL_MONTHS", 6)
-    assert overrides.groups() == [({"SITE_DRILL_MONTHS": 6}, [world.own.site.id])]
+    assert overrides.groups(config) == [({"SITE_DRILL_MONTHS": 6}, [world.own.site.id])]
+    stricter_installation = config | {"SITE_DRILL_MONTHS": 3}
+    assert overrides.groups(stricter_installation) == [], "a laxer site value is ignored"
     assert overrides.site_overrides() == {world.own.site.id: {"SITE_DRILL_MONTHS": 6}}
 
 
