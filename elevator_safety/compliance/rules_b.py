@@ -21,7 +21,6 @@ Details are short strings, ``|``-separated when they carry several values
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -50,6 +49,7 @@ from elevator_safety.auth.models import Organisation
 from elevator_safety.compliance.base import Context, Rule
 from elevator_safety.compliance.models import State
 from elevator_safety.compliance.rules_a import findings_rule
+from elevator_safety.db import UTCDateTime
 from elevator_safety.extensions import db
 from elevator_safety.legal import cycle
 from elevator_safety.lockouts.models import Lockout, LockoutStatus
@@ -162,75 +162,105 @@ def earliest_in_time(today: date, months: int) -> date:
 # --- D6: duty roster and emergency alarm tests ------------------------------------------
 
 
-def _roster_gap_days(ctx: Context) -> dict[date, list[int]]:
-    """Return, for each gap day of the next ROSTER_HORIZON_DAYS, the sites with a gap.
+def _roster_days(ctx: Context) -> Any:
+    """Return a subquery of the horizon's local days of every zone a site is in.
 
-    One query loads every site's zone, one every non-withdrawn shift in a
-    window wide enough for any zone; the gaps of each site's local days are
-    computed with ``registers.rules.daily_gaps``.
+    Columns: zone, day (YYYY-MM-DD), starts, ends (the local day's 00:00 and
+    24:00 in UTC), state (today's gap is overdue, a later day's due soon).
+    Computed in Python (time zones), one row per zone and day.
     """
     days = int(ctx.config.get("ROSTER_HORIZON_DAYS", 7))
-    sites = db.session.execute(
-        select(Site.id, Site.timezone).where(
-            exists().where(Elevator.site_id == Site.id, _in_service())
-        )
-    ).all()
-    if not sites or days < 1:
-        return {}
-    window_start = ctx.now - timedelta(days=2)
-    window_end = ctx.now + timedelta(days=days + 2)
+    zones = sorted(
+        {zone or "Asia/Shanghai" for zone in db.session.scalars(select(Site.timezone).distinct())}
+    )
+    rows = []
+    for zone in zones:
+        first = ctx.now.astimezone(ZoneInfo(zone)).date()
+        for offset in range(days):
+            day = first + timedelta(days=offset)
+            starts, ends = register_rules.day_window(day, zone)
+            state = State.overdue if day <= ctx.today else State.due_soon
+            rows.append(
+                select(
+                    _text(zone).label("zone"),
+                    _text(day.isoformat()).label("day"),
+                    literal(starts, UTCDateTime()).label("starts"),
+                    literal(ends, UTCDateTime()).label("ends"),
+                    _text(state).label("state"),
+                )
+            )
+    if not rows:
+        return None
+    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("roster_days")
+
+
+def _shifts() -> Any:
+    """Return a subquery (site_id, starts_at, ends_at) of the shifts not withdrawn."""
     withdrawal = aliased(RegisterEntry)
-    shifts: dict[int, list[register_rules.Interval]] = defaultdict(list)
-    rows = db.session.execute(
-        select(RegisterEntry.site_id, RegisterEntry.starts_at, RegisterEntry.ends_at).where(
+    return (
+        select(RegisterEntry.site_id, RegisterEntry.starts_at, RegisterEntry.ends_at)
+        .where(
             RegisterEntry.kind == RegisterKind.roster_shift,
-            RegisterEntry.starts_at < window_end,
-            RegisterEntry.ends_at > window_start,
+            RegisterEntry.starts_at.is_not(None),
+            RegisterEntry.ends_at > RegisterEntry.starts_at,
             ~exists().where(
                 withdrawal.subject_id == RegisterEntry.id,
                 withdrawal.kind == RegisterKind.roster_withdrawal,
             ),
         )
+        .subquery()
     )
-    for site_id, starts_at, ends_at in rows:
-        if starts_at is not None and ends_at is not None:
-            shifts[site_id].append((starts_at, ends_at))
-    gap_days: dict[date, list[int]] = defaultdict(list)
-    for site_id, zone in sites:
-        zone = zone or "Asia/Shanghai"
-        first = ctx.now.astimezone(ZoneInfo(zone)).date()
-        for day, gaps in register_rules.daily_gaps(shifts[site_id], first, days, zone):
-            if gaps:
-                gap_days[day].append(site_id)
-    return gap_days
 
 
 def _roster_query(ctx: Context) -> Select[Any]:
     """D6.roster: every elevator of a site whose roster has a gap on a day of the horizon.
 
-    Period is the gap day (YYYY-MM-DD); today's gap is overdue, a later day's
-    due soon. Detail ``site_id|day``.
+    A local day is covered when every moment of it is inside a shift that was
+    not withdrawn. A gap can only begin at the day's 00:00 or where a shift
+    ends, so the day has a gap when one of those points inside the day is in
+    no shift: one set-based query over every site. Period is the gap day
+    (YYYY-MM-DD); today's gap is overdue, a later day's due soon. Detail
+    ``site_id|day``.
     """
-    gap_days = _roster_gap_days(ctx)
-    if not gap_days:
+    days = _roster_days(ctx)
+    if days is None:
         return _nothing()
-    parts = []
-    for day, site_ids in sorted(gap_days.items()):
-        state = State.overdue if day <= ctx.today else State.due_soon
-        parts.append(
-            select(
-                *_row(
-                    Elevator.id,
-                    _text(day.isoformat()),
-                    _text(state),
-                    _str(Elevator.site_id) + _text(f"|{day.isoformat()}"),
-                )
-            ).where(Elevator.site_id.in_(site_ids), _in_service())
+    zone = func.coalesce(Site.timezone, _text("Asia/Shanghai"))
+    ends = _shifts()
+    points = union_all(
+        select(Site.id.label("site_id"), days.c.day, days.c.state, days.c.starts.label("p")).join(
+            days, days.c.zone == zone
+        ),
+        select(Site.id, days.c.day, days.c.state, ends.c.ends_at)
+        .join(days, days.c.zone == zone)
+        .join(ends, ends.c.site_id == Site.id)
+        .where(ends.c.ends_at > days.c.starts, ends.c.ends_at < days.c.ends),
+    ).subquery()
+    covering = _shifts()
+    gaps = (
+        select(points.c.site_id, points.c.day, points.c.state)
+        .where(
+            ~exists().where(
+                covering.c.site_id == points.c.site_id,
+                covering.c.starts_at <= points.c.p,
+                covering.c.ends_at > points.c.p,
+            )
         )
-    if len(parts) == 1:
-        return parts[0]
-    sub = union_all(*parts).subquery()
-    return select(sub.c.elevator_id, sub.c.period, sub.c.state, sub.c.detail)
+        .distinct()
+        .subquery()
+    )
+    return (
+        select(
+            *_row(
+                Elevator.id,
+                gaps.c.day,
+                gaps.c.state,
+                _str(Elevator.site_id) + _text("|") + gaps.c.day,
+            )
+        )
+        .join(gaps, gaps.c.site_id == Elevator.site_id)
+        .where(_in_service())
+    )
 
 
 def _roster_message(detail: str | None) -> str:
