@@ -62,6 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.dashboards import home as dashboards_home
     from elevator_safety.dashboards import views as dashboards_views
     from elevator_safety.demo import cli as demo_cli
+    from elevator_safety.desk import models as desk_models
+    from elevator_safety.desk import views as desk_views
+    from elevator_safety.desk.cli import desk_cli
     from elevator_safety.handovers import views as handovers_views
     from elevator_safety.legal import views as legal_views
     from elevator_safety.lockouts import models as lockouts_models
@@ -82,11 +85,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from elevator_safety.registry import cli as registry_cli
     from elevator_safety.registry import io_views as registry_io_views
     from elevator_safety.registry import views as registry_views
+    from elevator_safety.reports import views as reports_views
+    from elevator_safety.reports.cli import reports_cli
     from elevator_safety.scheduler.cli import scheduler_cli
+    from elevator_safety.verify import views as verify_views
 
     # imported so that their models are in the metadata
     del audit, records_models, lockouts_models, notifications_models, public_models
-    del registers_models, compliance_models
+    del registers_models, compliance_models, desk_models
     app.register_blueprint(views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(i18n.bp)
@@ -107,6 +113,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(compliance_views.bp)
     app.register_blueprint(rule_values_views.bp)
     app.register_blueprint(dashboards_views.bp)
+    app.register_blueprint(verify_views.bp)
+    app.register_blueprint(reports_views.bp)
+    app.register_blueprint(desk_views.bp)
     dashboards_home.init_app(app)
     app.cli.add_command(auth_cli.users_cli)
     app.cli.add_command(auth_cli.orgs_cli)
@@ -116,6 +125,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(registers_cli.registers_cli)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(bench_cli)
+    app.cli.add_command(reports_cli)
+    app.cli.add_command(desk_cli)
     return app
 
 

@@ -37,6 +37,7 @@ def base_config(uri: str, instance: Path) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "SERVER_NAME": None,
         "UPLOAD_FOLDER": str(instance / "uploads"),
+        "EXPORT_DIR": str(instance / "exports"),
     }
 
 
@@ -111,9 +112,17 @@ def app_config(database_uri: str, tmp_path: Path) -> dict:
     return base_config(database_uri, tmp_path)
 
 
+@pytest.fixture(scope="session")
+def shared_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance folder shared by the session's apps (its signing key is made once)."""
+    return tmp_path_factory.mktemp("shared-instance")
+
+
 @pytest.fixture
-def app(app_config: dict) -> Iterator[Flask]:
+def app(app_config: dict, shared_instance: Path) -> Iterator[Flask]:
     app = create_app(app_config)
+    # Never write into the repository's instance/ (the PDF signing identity lives there).
+    app.instance_path = str(shared_instance)
 
     @app.teardown_request
     def _fresh_globals(_exc: BaseException | None) -> None:

@@ -16,6 +16,9 @@ OK = "ok"
 
 #: Modules holding more route tables (tests/grid_<name>.py, each with ROUTES).
 EXTRA_TABLES = (
+    "reports",
+    "verify",
+    "desk",
     "rule_values",
     "lockouts",
     "rectifications",

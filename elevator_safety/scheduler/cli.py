@@ -32,7 +32,7 @@ def _hour_minute(value: str) -> tuple[int, int]:
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    """Return the scheduler with its three jobs (not started); the first evaluation runs at once."""
+    """Return the scheduler with its four jobs (not started); the first evaluation runs at once."""
     config = app.config
     zone = ZoneInfo(config["TIMEZONE"])
     scheduler = BlockingScheduler(timezone=zone)
@@ -49,6 +49,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="evaluate",
         name="compliance evaluation",
         next_run_time=datetime.now(zone),
+        **common,
+    )
+    scheduler.add_job(
+        jobs.in_app_context,
+        IntervalTrigger(minutes=1, timezone=zone),
+        args=[app, "exports"],
+        id="exports",
+        name="bulk exports",
         **common,
     )
     for name, key, label in (
@@ -119,7 +127,7 @@ def parse_now(value: str | None) -> datetime | None:
 @click.option("--now", "now_text", metavar="ISO-TIME", help="Run as of this time (default: now).")
 @with_appcontext
 def run_once(now_text: str | None) -> None:
-    """Run every job once (evaluation, patrol check, digest) and print what each did."""
+    """Run every job once (evaluation, patrol check, digest, exports) and print what each did."""
     now = parse_now(now_text)
     failed = False
     for name, job in jobs.JOBS.items():

@@ -9,6 +9,11 @@
 * ``digest`` (daily at DIGEST_TIME): period = the local date; one e-mail (or
   outbox row) per user with open alerts.
 
+* ``exports`` (every minute): deletes expired bulk exports, then builds the
+  queued ones oldest first (desk/services.py). It takes no (job, period)
+  claim: each export is claimed by its own atomic update, so two schedulers
+  never build the same one.
+
 A job whose (job, period) is already claimed logs "already claimed" and is
 skipped. Each run logs its start, duration and counts and records them on its
 claim. The jobs run inside the caller's app context; the scheduler process
@@ -30,6 +35,7 @@ from sqlalchemy import select
 
 from elevator_safety.compliance import alerts, digest
 from elevator_safety.db import now_utc
+from elevator_safety.desk import services as desk_services
 from elevator_safety.extensions import db
 from elevator_safety.registers.services import record_roster_gap_findings
 from elevator_safety.registry.models import Site
@@ -143,11 +149,29 @@ def digest_job(now: datetime | None = None) -> JobResult:
     return _run("digest", daily_period(moment), lambda: digest.send_digests(moment).as_dict())
 
 
+def exports_job(now: datetime | None = None) -> JobResult:
+    """Delete the expired bulk exports, then build every queued one."""
+    moment = now or now_utc()
+    started = time.monotonic()
+    try:
+        purged = desk_services.purge_expired(moment)
+        built = desk_services.run_pending_exports()
+    except Exception as exc:
+        db.session.rollback()
+        log.exception("job exports failed")
+        return JobResult("exports", moment.isoformat(), error=f"{type(exc).__name__}: {exc}")
+    counts = {"purged": purged, "built": built}
+    if purged or built:
+        log.info("job exports done in %.2f s: %s", time.monotonic() - started, counts)
+    return JobResult("exports", moment.isoformat(), counts=counts)
+
+
 #: The jobs by name, in the order ``run-once`` runs them.
 JOBS: dict[str, Callable[..., JobResult]] = {
     "evaluate": evaluate_job,
     "patrol_check": patrol_check_job,
     "digest": digest_job,
+    "exports": exports_job,
 }
 
 

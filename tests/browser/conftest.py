@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from werkzeug.serving import make_server
 
 from elevator_safety import create_app
@@ -50,8 +51,8 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def live_server(template_database: dict, tmp_path: Path) -> Iterator[tuple[str, World]]:
-    """Serve the app on a free local port with a fresh database and world."""
+def live_app(template_database: dict, tmp_path: Path, shared_instance: Path) -> Iterator[Flask]:
+    """The live server's app: a fresh SQLite copy, this test's own upload and export folders."""
     if template_database["kind"] != "sqlite":
         pytest.skip("browser tests run on the SQLite pass")
     path = tmp_path / "live.sqlite"
@@ -63,14 +64,26 @@ def live_server(template_database: dict, tmp_path: Path) -> Iterator[tuple[str, 
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "RATELIMIT_ENABLED": False,
             "PROPAGATE_EXCEPTIONS": False,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "EXPORT_DIR": str(tmp_path / "exports"),
         }
     )
+    # Never write into the repository's instance/ (the PDF signing identity lives there).
+    app.instance_path = str(shared_instance)
+    yield app
     with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(live_app: Flask) -> Iterator[tuple[str, World]]:
+    """Serve the app on a free local port with a fresh database and world."""
+    with live_app.app_context():
         world = make_world()
         for obj in list(db.session.identity_map.values()):
             db.session.refresh(obj)  # load the columns before the objects leave the session
         db.session.expunge_all()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -78,8 +91,6 @@ def live_server(template_database: dict, tmp_path: Path) -> Iterator[tuple[str, 
     finally:
         server.shutdown()
         thread.join(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

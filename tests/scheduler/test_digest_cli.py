@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -153,7 +154,7 @@ def test_job_table(app: Flask) -> None:
     scheduler = build_scheduler(app)
     assert str(scheduler.timezone) == "Asia/Shanghai"
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"evaluate", "patrol_check", "digest"}
+    assert set(jobs) == {"evaluate", "patrol_check", "digest", "exports"}
     for job in jobs.values():
         assert job.misfire_grace_time == 900
         assert job.coalesce
@@ -164,6 +165,9 @@ def test_job_table(app: Flask) -> None:
     assert isinstance(evaluate.trigger, IntervalTrigger)
     assert evaluate.trigger.interval.total_seconds() == 600
     assert evaluate.next_run_time is not None  # the first evaluation runs at once
+    exports = jobs["exports"].trigger
+    assert isinstance(exports, IntervalTrigger)
+    assert exports.interval.total_seconds() == 60
     for name, (hour, minute) in (("patrol_check", ("19", "45")), ("digest", ("7", "30"))):
         trigger = jobs[name].trigger
         assert isinstance(trigger, CronTrigger)
@@ -233,3 +237,35 @@ def test_run_once_reports_a_failure(cli_app: Flask, world: World, fake_engine) -
     )
     assert result.exit_code == 1
     assert "evaluate 2026-11-29T08:00: FAILED: RuntimeError: engine broke" in result.output
+
+
+def test_exports_job_builds_queued_exports_and_purges_expired(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    """The scheduler's exports job builds a queued export, and deletes it once expired."""
+    from elevator_safety.desk.models import ExportJob, ExportStatus
+    from elevator_safety.scheduler.jobs import exports_job
+
+    app.config["EXPORT_DIR"] = str(tmp_path / "exports")
+    site = world.own.site
+    job = ExportJob(
+        requested_by_id=world.own.director.id,
+        organisation_id=world.own.org.id,
+        site_id=site.id,
+        period_start=date(2026, 10, 1),
+        period_end=date(2026, 10, 31),
+    )
+    db.session.add(job)
+    db.session.commit()
+    first = exports_job(NOW)
+    assert first.counts == {"purged": 0, "built": 1}
+    db.session.refresh(job)
+    assert job.status == ExportStatus.done
+    assert job.file_name
+    assert (tmp_path / "exports" / job.file_name).exists()
+    assert job.expires_at is not None
+    later = exports_job(job.expires_at + timedelta(minutes=1))
+    assert later.counts == {"purged": 1, "built": 0}
+    db.session.refresh(job)
+    assert job.status == ExportStatus.expired
+    assert not (tmp_path / "exports" / job.file_name).exists()

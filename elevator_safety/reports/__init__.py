@@ -1,0 +1,1 @@
+"""Documents: record sheets, registers, elevator archives and summaries as signed PDFs."""

@@ -1,0 +1,380 @@
+"""The installation's signing identity, and the PAdES signature on every PDF it issues.
+
+Every document leaves the installation signed, so that any PDF reader shows
+an alteration of the file. The signing identity is a private key and a
+certificate in PEM files: the operator's own (config ``REPORT_SIGNING_KEY`` and
+``REPORT_SIGNING_CERT``; the certificate file may hold the issuing chain after
+the signer's certificate), or else a key and a self-signed certificate created
+under ``instance/signing/`` on first use.
+
+Creation is safe when several processes start at once: the key file and then
+the certificate file each appear through ``os.link`` of a complete temporary
+file, which fails if the name already exists, and the certificate is always
+made from the key on disk. Whoever links first wins; the others use the
+winner's files. A process stopped between the two steps leaves a key without
+a certificate, and the next one completes it.
+
+pyHanko re-parses the private key for every signature (0.2 s for an RSA key),
+and sizes the signature with a trial signature. ``sign_pdf`` avoids both: the
+loaded signer keeps the parsed key, is cached per process (and reloaded when
+the files change), and reserves a size computed from the certificates.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import socket
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.x509.oid import NameOID
+from flask import current_app
+from flask_babel import gettext as _
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
+from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, SimpleSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+from elevator_safety.errors import DomainError
+
+#: Folder under the instance folder holding the created identity.
+SIGNING_FOLDER = "signing"
+KEY_FILE = "key.pem"
+CERT_FILE = "cert.pem"
+#: Certificates of earlier identities (``*.pem``), still trusted when checking old PDFs.
+PREVIOUS_FOLDER = "previous"
+RSA_BITS = 3072
+CERT_VALID_DAYS = 10 * 365
+#: Name of the signature field in every signed PDF.
+FIELD_NAME = "ElevatorSafetySignature"
+#: Bytes reserved in the PDF for the signature container beyond its certificates:
+#: the signature value (512 bytes for RSA-4096), signed attributes, algorithm
+#: identifiers and DER framing.
+CMS_OVERHEAD = 4096
+#: Key types that can sign a PDF.
+SIGNING_KEY_TYPES = (
+    rsa.RSAPrivateKey,
+    ec.EllipticCurvePrivateKey,
+    ed25519.Ed25519PrivateKey,
+    ed448.Ed448PrivateKey,
+)
+SIGNATURE_REASON = "电梯安全管理系统签发 Issued by the elevator safety system"
+
+
+class SigningError(DomainError):
+    """The signing identity cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class _FileStamp:
+    """What identifies a version of the key and certificate files on disk."""
+
+    key: str
+    cert: str
+    key_mtime: int
+    cert_mtime: int
+    key_size: int
+    cert_size: int
+
+
+class _LoadedSigner(SimpleSigner):
+    """A pyHanko SimpleSigner that signs with an already parsed private key."""
+
+    def __init__(
+        self,
+        private_key: PrivateKeyTypes,
+        certificates: list[asn1_x509.Certificate],
+        key_info: asn1_keys.PrivateKeyInfo,
+    ) -> None:
+        super().__init__(
+            signing_cert=certificates[0],
+            signing_key=key_info,
+            cert_registry=SimpleCertificateStore.from_certs(certificates),
+        )
+        self.private_key = private_key
+        #: Room for the signature container in the PDF, counted (as pyHanko does) in
+        #: characters of its hexadecimal form: two per byte.
+        self.reserved = 2 * (sum(len(cert.dump()) for cert in certificates) + CMS_OVERHEAD)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        """Sign with the cached key; mechanisms other than the usual ones go the slow way."""
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        key = self.private_key
+        digest = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(data, PKCS1v15(), digest)
+        if mechanism == "ecdsa" and isinstance(key, ec.EllipticCurvePrivateKey):
+            return key.sign(data, ec.ECDSA(digest))
+        if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+            return key.sign(data)
+        return bytes(super().sign_raw(data, digest_algorithm))
+
+
+_cache: dict[_FileStamp, tuple[_LoadedSigner, PdfSigner]] = {}
+_cache_lock = threading.Lock()
+
+
+# --- the identity on disk ------------------------------------------------------------------
+
+
+def signing_folder() -> Path:
+    """Return the folder of the created identity (``instance/signing``)."""
+    return Path(current_app.instance_path) / SIGNING_FOLDER
+
+
+def ensure_signing_identity() -> tuple[Path, Path]:
+    """Return the paths of the signing key and certificate, creating them on first use."""
+    key_setting = current_app.config.get("REPORT_SIGNING_KEY") or ""
+    cert_setting = current_app.config.get("REPORT_SIGNING_CERT") or ""
+    if key_setting or cert_setting:
+        return _configured_identity(key_setting, cert_setting)
+    folder = signing_folder()
+    key_path, cert_path = folder / KEY_FILE, folder / CERT_FILE
+    if cert_path.exists() and key_path.exists():
+        return key_path, cert_path
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not key_path.exists():
+        _publish(key_path, _new_key_pem(), mode=0o600)
+    if not cert_path.exists():
+        _publish(cert_path, _self_signed_pem(_read_key(key_path)), mode=0o644)
+    return key_path, cert_path
+
+
+def _configured_identity(key_setting: str, cert_setting: str) -> tuple[Path, Path]:
+    """Return the operator's own key and certificate, or say what is missing."""
+    if not key_setting or not cert_setting:
+        raise SigningError(
+            _(
+                "Set both REPORT_SIGNING_KEY and REPORT_SIGNING_CERT (PEM files), or neither "
+                "to let the installation create its own under instance/signing/."
+            )
+        )
+    paths = Path(key_setting), Path(cert_setting)
+    for path in paths:
+        if not path.is_file():
+            raise SigningError(_("The signing file %(path)s does not exist.", path=str(path)))
+    return paths
+
+
+def _publish(path: Path, content: bytes, mode: int) -> None:
+    """Write a complete file under a temporary name, then link it to ``path`` if still free."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        # A process that published first wins: its file is the one in use.
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+
+
+def _new_key_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _read_key(path: Path) -> PrivateKeyTypes:
+    """Load an unencrypted PEM private key, or say why it cannot be used."""
+    try:
+        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (TypeError, ValueError) as error:
+        raise SigningError(
+            _(
+                "The signing key %(path)s cannot be read: it must be an unencrypted PEM "
+                "private key (%(error)s).",
+                path=str(path),
+                error=str(error),
+            )
+        ) from error
+
+
+def _installation_name() -> str:
+    """Return the host name that identifies this installation in its certificate."""
+    host = urlparse(current_app.config.get("PUBLIC_BASE_URL") or "").hostname
+    return host or socket.gethostname() or "localhost"
+
+
+def _self_signed_pem(key: PrivateKeyTypes) -> bytes:
+    """Return a self-signed document-signing certificate for the key."""
+    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
+        raise SigningError(_("The signing key must be an RSA or elliptic-curve key."))
+    name = x509.Name(
+        [
+            x509.NameAttribute(
+                NameOID.COMMON_NAME, f"电梯安全管理系统 Elevator Safety ({_installation_name()})"
+            ),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Document signing"),
+        ]
+    )
+    now = datetime.now(UTC)
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=CERT_VALID_DAYS))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(usage, critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+# --- certificates ----------------------------------------------------------------------------
+
+
+def read_certificates(path: Path) -> list[x509.Certificate]:
+    """Return the certificates of a PEM file (the signer's first), or say why it is unusable."""
+    try:
+        certificates = x509.load_pem_x509_certificates(path.read_bytes())
+    except ValueError as error:
+        raise SigningError(
+            _("The signing certificate %(path)s is not a PEM certificate.", path=str(path))
+        ) from error
+    return certificates
+
+
+def signing_certificate() -> x509.Certificate:
+    """Return the installation's current signing certificate."""
+    _key_path, cert_path = ensure_signing_identity()
+    return read_certificates(cert_path)[0]
+
+
+def trusted_certificates() -> list[x509.Certificate]:
+    """Return the certificates whose signatures this installation accepts as its own.
+
+    These are the current certificate file (with its chain) and the certificates
+    of earlier identities kept in ``instance/signing/previous/*.pem``.
+    """
+    _key_path, cert_path = ensure_signing_identity()
+    trusted = read_certificates(cert_path)
+    previous = signing_folder() / PREVIOUS_FOLDER
+    for path in sorted(previous.glob("*.pem")) if previous.is_dir() else []:
+        trusted += read_certificates(path)
+    return trusted
+
+
+def fingerprint(certificate: x509.Certificate) -> str:
+    """Return the SHA-256 fingerprint of a certificate as colon-separated hex pairs."""
+    raw = certificate.fingerprint(hashes.SHA256()).hex().upper()
+    return ":".join(raw[i : i + 2] for i in range(0, len(raw), 2))
+
+
+# --- signing ------------------------------------------------------------------------------------
+
+
+def _stamp(key_path: Path, cert_path: Path) -> _FileStamp:
+    key_stat, cert_stat = key_path.stat(), cert_path.stat()
+    return _FileStamp(
+        str(key_path.resolve()),
+        str(cert_path.resolve()),
+        key_stat.st_mtime_ns,
+        cert_stat.st_mtime_ns,
+        key_stat.st_size,
+        cert_stat.st_size,
+    )
+
+
+def _load_signer(key_path: Path, cert_path: Path) -> _LoadedSigner:
+    """Load the key and certificates, checking that they belong together."""
+    private_key = _read_key(key_path)
+    if not isinstance(private_key, SIGNING_KEY_TYPES):
+        raise SigningError(
+            _("The signing key %(path)s cannot sign (use an RSA or EC key).", path=str(key_path))
+        )
+    certificates = read_certificates(cert_path)
+    if not certificates:
+        raise SigningError(
+            _("The signing certificate %(path)s holds no certificate.", path=str(cert_path))
+        )
+    if certificates[0].public_key() != private_key.public_key():
+        raise SigningError(
+            _(
+                "The signing key %(key)s does not belong to the certificate %(cert)s "
+                "(the first certificate of the file must be the signer's).",
+                key=str(key_path),
+                cert=str(cert_path),
+            )
+        )
+    der_key = private_key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    chain = [
+        asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+        for cert in certificates
+    ]
+    return _LoadedSigner(private_key, chain, asn1_keys.PrivateKeyInfo.load(der_key))
+
+
+def _signer() -> tuple[_LoadedSigner, PdfSigner]:
+    """Return this process's signer for the current identity files (loaded once)."""
+    key_path, cert_path = ensure_signing_identity()
+    stamp = _stamp(key_path, cert_path)
+    with _cache_lock:
+        cached = _cache.get(stamp)
+        if cached is None:
+            signer = _load_signer(key_path, cert_path)
+            metadata = PdfSignatureMetadata(
+                field_name=FIELD_NAME,
+                subfilter=SigSeedSubFilter.PADES,
+                md_algorithm="sha256",
+                reason=SIGNATURE_REASON,
+                certify=True,
+                docmdp_permissions=MDPPerm.NO_CHANGES,
+            )
+            cached = signer, PdfSigner(metadata, signer)
+            _cache.clear()
+            _cache[stamp] = cached
+    return cached
+
+
+def clear_cache() -> None:
+    """Forget the loaded signer (the next signature loads the files again)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def sign_pdf(data: bytes) -> bytes:
+    """Return the PDF with the installation's PAdES signature certifying it unchanged."""
+    signer, pdf_signer = _signer()
+    writer = IncrementalPdfFileWriter(io.BytesIO(data))
+    output = pdf_signer.sign_pdf(writer, bytes_reserved=signer.reserved)
+    return bytes(output.getvalue())
