@@ -17,10 +17,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from bench.http import run_http
 from elevator_safety import create_app
 from elevator_safety.bench.generate import generate
 from elevator_safety.compliance.engine import RULES
@@ -68,6 +70,31 @@ def measure(url: str) -> dict[str, float]:
         cwd=ROOT,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def scheduler_peak(url: str) -> dict[str, Any]:
+    """Run the scheduler's evaluation job in a fresh process (see bench/scheduler_peak.py)."""
+    out = subprocess.run(  # noqa: S603 - our own module, no shell
+        [sys.executable, "-m", "bench.scheduler_peak", url],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def report_scheduler(label: str, elevators: int, figures: dict[str, Any]) -> None:
+    """Print the scheduler job's peak memory with its target."""
+    peak = float(figures["rss_peak_mb"])
+    counts = figures.get("counts") or {}
+    print(
+        f"scheduler process, evaluate job with notifications ({label}, {elevators} elevators): "
+        f"{float(figures['job_s']):.2f} s, raised {counts.get('raised', '?')}, "
+        f"notified {counts.get('notified', '?')}; peak RSS {peak:.0f} MB  "
+        f"target <= {RSS_TARGET_MB:g} MB  {verdict(peak <= RSS_TARGET_MB and not figures['error'])}"
+    )
 
 
 def verdict(ok: bool) -> str:
@@ -145,6 +172,7 @@ def main() -> int:
                 results["PostgreSQL"] = measure(url)
                 target = EVALUATE_TARGET_S if pg_size >= 100_000 else None
                 report("PostgreSQL", pg_size, results["PostgreSQL"], target)
+                report_scheduler("PostgreSQL", pg_size, scheduler_peak(url))
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -156,4 +184,8 @@ def main() -> int:
             fill(url, sqlite_size, days)
             results["SQLite"] = measure(url)
             report("SQLite", sqlite_size, results["SQLite"], None)
+            report_scheduler("SQLite", sqlite_size, scheduler_peak(url))
+    http_admin = postgres_admin()
+    if http_admin:
+        results["HTTP"] = run_http(http_admin)
     return 0
