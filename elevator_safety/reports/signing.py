@@ -22,15 +22,19 @@ the files change), and reserves a size computed from the certificates.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import os
 import socket
 import tempfile
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlparse
 
 from asn1crypto import keys as asn1_keys
@@ -372,9 +376,27 @@ def clear_cache() -> None:
         _cache.clear()
 
 
+T = TypeVar("T")
+
+
+def outside_event_loop(call: Callable[[], T]) -> T:
+    """Run a call of pyHanko's synchronous API, which starts its own asyncio loop.
+
+    ``asyncio.run`` refuses to start inside a thread whose event loop is
+    running (an async server, or Playwright's sync API in the tests); there the
+    call runs in a short-lived worker thread instead.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return call()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result()
+
+
 def sign_pdf(data: bytes) -> bytes:
     """Return the PDF with the installation's PAdES signature certifying it unchanged."""
     signer, pdf_signer = _signer()
     writer = IncrementalPdfFileWriter(io.BytesIO(data))
-    output = pdf_signer.sign_pdf(writer, bytes_reserved=signer.reserved)
+    output = outside_event_loop(lambda: pdf_signer.sign_pdf(writer, bytes_reserved=signer.reserved))
     return bytes(output.getvalue())

@@ -36,7 +36,11 @@ from sqlalchemy import select
 from elevator_safety.extensions import db
 from elevator_safety.records import services
 from elevator_safety.records.models import Record
-from elevator_safety.reports.signing import SigningError, trusted_certificates
+from elevator_safety.reports.signing import (
+    SigningError,
+    outside_event_loop,
+    trusted_certificates,
+)
 
 #: A record hash: 64 lowercase hexadecimal digits.
 HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
@@ -283,7 +287,9 @@ def check_signature(data: bytes) -> SignatureCheck:
         if not signatures:
             return SignatureCheck(False, _("The file carries no digital signature."))
         with _quiet_pyhanko():
-            statuses = [validate_pdf_signature(sig, context) for sig in signatures]
+            statuses = outside_event_loop(
+                lambda: [validate_pdf_signature(sig, context) for sig in signatures]
+            )
     except (PdfError, ValueError, KeyError, TypeError):
         return SignatureCheck(False, _("The file is not a readable PDF."))
     judged = [

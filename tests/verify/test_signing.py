@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 import stat
@@ -301,3 +302,15 @@ def test_the_operators_files_must_be_complete_and_belong_together(
     app.config.update(REPORT_SIGNING_KEY=str(not_a_key), **{"REPORT_SIGNING_CERT": str(stranger)})
     with pytest.raises(signing.SigningError, match="unencrypted PEM private key"):
         signing.sign_pdf(PDF)
+
+
+def test_signs_and_checks_inside_a_running_event_loop(app):
+    """pyHanko's sync API starts its own loop: inside a running one it moves to a thread."""
+
+    async def inside() -> tuple[bytes, bool]:
+        signed = signing.sign_pdf(make_pdf("inside a loop"))
+        return signed, check_signature(signed).ok
+
+    signed, ok = asyncio.run(inside())
+    assert signed.startswith(b"%PDF")
+    assert ok
