@@ -311,6 +311,17 @@ def test_signs_and_checks_inside_a_running_event_loop(app):
         signed = signing.sign_pdf(make_pdf("inside a loop"))
         return signed, check_signature(signed).ok
 
-    signed, ok = asyncio.run(inside())
+    # A thread of its own: the test's thread may hold a running loop already (Playwright's).
+    results: list[tuple[bytes, bool]] = []
+
+    def run() -> None:
+        with app.app_context():
+            results.append(asyncio.run(inside()))
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=60)
+    assert len(results) == 1
+    signed, ok = results[0]
     assert signed.startswith(b"%PDF")
     assert ok
