@@ -4,16 +4,33 @@ An elevator is *fully compliant* (合规) when none of its open alerts is due
 soon, an open finding, overdue or a hard stop. The 12-week trend replays the
 alert history: an alert counts at moment t when ``raised_at <= t`` and it was
 not yet resolved (``resolved_at`` null or after t).
+
+Every number is an aggregate query returning groups, never a row per
+elevator: the pages must answer within 150 ms for 20,000 elevators
+(docs/performance.md, "Dashboard pages").
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    distinct,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import joinedload
 
 from elevator_safety.auth.models import Organisation
 from elevator_safety.compliance.models import STATE_RANK, Alert, State
@@ -67,42 +84,61 @@ class Rate:
         return percent(self.compliant, self.elevators)
 
 
-def _rates(scope: Select[Any], key: Any, name: Any, *joins: Any) -> list[Rate]:
-    """Group the elevators of a scope (a select of Elevator.id) and count the compliant ones."""
-    compliant = func.sum(case((failing_clause(), 0), else_=1))
-    query = select(key, name, func.count(Elevator.id), compliant).select_from(Elevator)
+def _compliance(scope: Select[Any]) -> CTE:
+    """Return the scoped elevators with their site and ``ok`` (1: fully compliant, else 0).
+
+    The rates below group these rows; computing them once and grouping them
+    twice is what lets the district page count by company and by contractor
+    with one pass over the alerts.
+    """
+    return (
+        select(
+            Elevator.id.label("elevator_id"),
+            Elevator.site_id.label("site_id"),
+            case((failing_clause(), 0), else_=1).label("ok"),
+        )
+        .where(Elevator.id.in_(scope))
+        .cte("compliance")
+    )
+
+
+def _grouped(elevators: CTE, key: Any, name: Any, *joins: Any) -> Select[Any]:
+    """Return the elevators (a _compliance CTE) grouped by key: key, name, count, compliant."""
+    query = select(
+        key.label("key"),
+        name.label("name"),
+        func.count().label("elevators"),
+        func.sum(elevators.c.ok).label("compliant"),
+    ).select_from(elevators)
     for target, on in joins:
         query = query.join(target, on)
-    query = query.where(Elevator.id.in_(scope)).group_by(key, name).order_by(name)
-    return [Rate(k, n, total, int(ok or 0)) for k, n, total, ok in db.session.execute(query)]
+    return query.group_by(key, name)
 
 
-def site_rates(scope: Select[Any]) -> list[Rate]:
-    """Return the compliance of each site of the scoped elevators."""
-    return _rates(scope, Site.id, Site.name, (Site, Elevator.site_id == Site.id))
+def _by_site(elevators: CTE) -> Select[Any]:
+    return _grouped(elevators, Site.id, Site.name, (Site, Site.id == elevators.c.site_id))
 
 
-def company_rates(scope: Select[Any]) -> list[Rate]:
-    """Return the compliance of each property company (使用单位) of the scoped elevators."""
-    return _rates(
-        scope,
+def _by_company(elevators: CTE) -> Select[Any]:
+    return _grouped(
+        elevators,
         Organisation.id,
         Organisation.name,
-        (Site, Elevator.site_id == Site.id),
+        (Site, Site.id == elevators.c.site_id),
         (Organisation, Site.organisation_id == Organisation.id),
     )
 
 
-def contractor_rates(scope: Select[Any], on: date) -> list[Rate]:
-    """Return the compliance of each contractor (维保单位) by the contracts in force on a day."""
-    return _rates(
-        scope,
+def _by_contractor(elevators: CTE, on: date) -> Select[Any]:
+    """Group by the contractor of each contract in force on a day (one row per contract)."""
+    return _grouped(
+        elevators,
         Organisation.id,
         Organisation.name,
         (
             Contract,
             and_(
-                Contract.elevator_id == Elevator.id,
+                Contract.elevator_id == elevators.c.elevator_id,
                 Contract.start_date <= on,
                 Contract.end_date >= on,
             ),
@@ -111,13 +147,56 @@ def contractor_rates(scope: Select[Any], on: date) -> list[Rate]:
     )
 
 
+def _fetch(query: Select[Any]) -> list[Rate]:
+    rows = db.session.execute(query.order_by(query.selected_columns.name))
+    return [Rate(key, name, int(total), int(ok or 0)) for key, name, total, ok in rows]
+
+
+def site_rates(scope: Select[Any]) -> list[Rate]:
+    """Return the compliance of each site of the scoped elevators."""
+    return _fetch(_by_site(_compliance(scope)))
+
+
+def company_rates(scope: Select[Any]) -> list[Rate]:
+    """Return the compliance of each property company (使用单位) of the scoped elevators."""
+    return _fetch(_by_company(_compliance(scope)))
+
+
+def contractor_rates(scope: Select[Any], on: date) -> list[Rate]:
+    """Return the compliance of each contractor (维保单位) by the contracts in force on a day."""
+    return _fetch(_by_contractor(_compliance(scope), on))
+
+
+def company_and_contractor_rates(scope: Select[Any], on: date) -> tuple[list[Rate], list[Rate]]:
+    """Return company_rates and contractor_rates in one query, each elevator judged once."""
+    elevators = _compliance(scope)
+    parts = [_by_company(elevators), _by_contractor(elevators, on)]
+    both = union_all(
+        *(part.add_columns(literal(n).label("part")) for n, part in enumerate(parts))
+    ).subquery()
+    result: tuple[list[Rate], list[Rate]] = ([], [])
+    query = select(both.c.key, both.c.name, both.c.elevators, both.c.compliant, both.c.part)
+    for key, name, total, ok, part in db.session.execute(query.order_by(both.c.part, both.c.name)):
+        result[part].append(Rate(key, name, int(total), int(ok or 0)))
+    return result
+
+
 def total_rate(scope: Select[Any]) -> Rate:
     """Return the compliance of all the scoped elevators together."""
-    compliant = func.sum(case((failing_clause(), 0), else_=1))
+    elevators = _compliance(scope)
     total, ok = db.session.execute(
-        select(func.count(Elevator.id), compliant).where(Elevator.id.in_(scope))
+        select(func.count(), func.sum(elevators.c.ok)).select_from(elevators)
     ).one()
     return Rate(0, "", int(total or 0), int(ok or 0))
+
+
+def sum_rates(rates: list[Rate]) -> Rate:
+    """Return the compliance of groups that partition the elevators, added up.
+
+    Every elevator has exactly one site, and every site one company, so the
+    sum of site_rates or company_rates is total_rate without scanning again.
+    """
+    return Rate(0, "", sum(r.elevators for r in rates), sum(r.compliant for r in rates))
 
 
 def hard_stop_count(scope: Select[Any]) -> int:
@@ -147,6 +226,7 @@ def late_rescues(scope: Select[Any], now: datetime) -> list[Alert]:
                 Alert.raised_at >= since,
             )
             .order_by(Alert.raised_at.desc(), Alert.id.desc())
+            .options(joinedload(Alert.elevator).joinedload(Elevator.site))
         )
     )
 
@@ -173,7 +253,11 @@ def worst_elevators(scope: Select[Any], limit: int = WORST_LIMIT) -> list[Worst]
     ).all()
     elevators = {
         e.id: e
-        for e in db.session.scalars(select(Elevator).where(Elevator.id.in_([r[0] for r in rows])))
+        for e in db.session.scalars(
+            select(Elevator)
+            .where(Elevator.id.in_([r[0] for r in rows]))
+            .options(joinedload(Elevator.site))
+        )
     }
     return [Worst(elevators[eid], int(count), int(w or 0)) for eid, count, w in rows]
 
@@ -186,37 +270,43 @@ def week_ends(now: datetime, weeks: int = TREND_WEEKS) -> list[datetime]:
 def compliant_trend(scope: Select[Any], ends: list[datetime]) -> list[tuple[datetime, int | None]]:
     """Return the share of fully compliant elevators at each moment, from the alert history.
 
-    Two queries whatever the number of moments or elevators: the elevators of
-    the scope (with the day they were registered, so that an elevator counts
-    only from then on), and every failing alert that overlaps the window.
+    Two aggregate queries whatever the number of elevators or moments, each
+    returning one row with a column per moment: how many elevators of the scope
+    were registered by then (an elevator counts only from its registration on),
+    and how many distinct ones of those had a failing alert open at that moment.
     """
     if not ends:
         return []
     first, last = min(ends), max(ends)
-    registered: dict[int, datetime | None] = {
-        eid: created
-        for eid, created in db.session.execute(
-            select(Elevator.id, Elevator.created_at).where(Elevator.id.in_(scope))
+    present = db.session.execute(
+        select(*(func.sum(case((Elevator.created_at <= t, 1), else_=0)) for t in ends)).where(
+            Elevator.id.in_(scope)
         )
-    }
-    spans: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
-    rows = db.session.execute(
-        select(Alert.elevator_id, Alert.raised_at, Alert.resolved_at).where(
+    ).one()
+    failing = db.session.execute(
+        select(
+            *(
+                func.count(distinct(Alert.elevator_id)).filter(
+                    _open_at(t), Elevator.created_at <= t
+                )
+                for t in ends
+            )
+        )
+        .join_from(Alert, Elevator, Elevator.id == Alert.elevator_id)
+        .where(
             Alert.elevator_id.in_(scope),
             Alert.state.in_(FAILING),
             Alert.raised_at <= last,
             or_(Alert.resolved_at.is_(None), Alert.resolved_at > first),
         )
-    )
-    for elevator_id, raised_at, resolved_at in rows:
-        spans[elevator_id].append((raised_at, resolved_at))
+    ).one()
     result = []
-    for t in ends:
-        present = [eid for eid, since in registered.items() if since is None or since <= t]
-        failing = sum(
-            1
-            for eid in present
-            if any(r <= t and (s is None or s > t) for r, s in spans.get(eid, ()))
-        )
-        result.append((t, percent(len(present) - failing, len(present))))
+    for t, registered, failed in zip(ends, present, failing, strict=True):
+        elevators = int(registered or 0)
+        result.append((t, percent(elevators - int(failed or 0), elevators)))
     return result
+
+
+def _open_at(t: datetime) -> ColumnElement[bool]:
+    """Return whether an alert was raised by moment t and not yet resolved at t."""
+    return and_(Alert.raised_at <= t, or_(Alert.resolved_at.is_(None), Alert.resolved_at > t))

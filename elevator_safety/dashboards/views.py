@@ -8,6 +8,11 @@
   weekly check (周排查) or monthly review (月调度) of Order No. 74, a snapshot of
   the site's matrix with the director's findings, kept in the site's register chain;
   ``/sites/<id>/reviews`` lists them.
+
+The matrix and the district pages are sized for a company or district of
+20,000 elevators (docs/performance.md): numbers come from services' aggregate
+queries, the per-site rows and options from tables (not a Jinja loop), and the
+matrix pages over elevator ids before loading 25 elevators.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from elevator_safety.auth.models import Organisation, OrgKind, Role
 from elevator_safety.compliance import engine
-from elevator_safety.dashboards import reviews, services, trend
+from elevator_safety.compliance.models import STATE_LABELS
+from elevator_safety.dashboards import reviews, services, tables, trend
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
@@ -57,6 +64,24 @@ def _scope(site_id: int | None = None, company_id: int | None = None) -> Select[
     return query
 
 
+def _site_choices(query: Select[Any]) -> list[Any]:
+    """Return (id, name) rows of the sites of a query, for a filter's options (no ORM objects)."""
+    return list(db.session.execute(query.with_only_columns(Site.id, Site.name)))
+
+
+def _in_order(ids: list[int]) -> list[Elevator]:
+    """Load elevators with their site by id, in the order of the ids.
+
+    The page is chosen over ids only: sorting 20,000 whole elevator rows to
+    keep 25 of them costs three times as much.
+    """
+    if not ids:
+        return []
+    query = select(Elevator).where(Elevator.id.in_(ids)).options(joinedload(Elevator.site))
+    loaded = {elevator.id: elevator for elevator in db.session.scalars(query)}
+    return [loaded[elevator_id] for elevator_id in ids]
+
+
 @bp.get("/dashboards/matrix")
 @role_required(Role.safety_director, Role.admin, Role.safety_officer)
 def matrix():  # type: ignore[no-untyped-def]
@@ -65,24 +90,34 @@ def matrix():  # type: ignore[no-untyped-def]
     site_id = _int_arg("site")
     site = get_site_or_404(current_user, site_id) if site_id is not None else None
     scope = _scope(site.id if site else None)
-    page = paginate(
-        select(Elevator)
+    ids = (
+        select(Elevator.id)
         .join(Site, Elevator.site_id == Site.id)
-        .where(Elevator.id.in_(scope))
+        .where(elevator_scope(current_user))
         .order_by(Site.name, Elevator.equipment_code, Elevator.id)
     )
+    if site is not None:
+        ids = ids.where(Site.id == site.id)
+    page = paginate(ids)
     now = now_utc()
-    states = engine.status_matrix([e.id for e in page.items]) if page.items else {}
+    states = engine.status_matrix(page.items) if page.items else {}
     points = services.compliant_trend(scope, services.week_ends(now))
+    site_rates = services.site_rates(scope)
     return render_template(
         "dashboards/matrix.html",
         page=page,
+        elevators=_in_order(page.items),
         states=states,
+        state_labels={state.value: str(label) for state, label in STATE_LABELS.items()},
         duties=engine.DUTIES,
-        sites=db.session.scalars(scoped_sites(current_user).order_by(Site.name)).all(),
+        site_options=tables.site_options(
+            _site_choices(scoped_sites(current_user).order_by(Site.name)), site_id
+        ),
         site=site,
-        site_rates=services.site_rates(scope),
-        total=services.total_rate(scope),
+        site_rows=tables.site_rows(
+            site_rates, can_review=current_user.role == Role.safety_director
+        ),
+        total=services.sum_rates(site_rates),
         points=points,
         chart=trend.render(points, current_app.config["TIMEZONE"]),
     )
@@ -112,15 +147,16 @@ def district():  # type: ignore[no-untyped-def]
         sites_query = sites_query.where(Site.organisation_id == company.id)
     scope = _scope(site.id if site else None, company.id if company else None)
     now = now_utc()
+    company_rates, contractor_rates = services.company_and_contractor_rates(scope, local_today(now))
     return render_template(
         "dashboards/district.html",
         site=site,
         company=company,
-        sites=db.session.scalars(sites_query).all(),
+        site_options=tables.site_options(_site_choices(sites_query), site_id),
         companies=companies,
-        total=services.total_rate(scope),
-        company_rates=services.company_rates(scope),
-        contractor_rates=services.contractor_rates(scope, local_today(now)),
+        total=services.sum_rates(company_rates),
+        company_rates=company_rates,
+        contractor_rates=contractor_rates,
         hard_stops=services.hard_stop_count(scope),
         rescues=services.late_rescues(scope, now),
         rescue_days=services.RESCUE_WINDOW_DAYS,
