@@ -4,6 +4,10 @@ Sizes come from the environment: BENCH_PG_ELEVATORS (default 100000),
 BENCH_SQLITE_ELEVATORS (default 10000), BENCH_DAYS (default 30); set one to 0
 to skip that database. PostgreSQL is the server of TEST_DATABASE_URL (or the
 local one); the run creates ``bench_<pid>`` there and drops it afterwards.
+
+Then, each in databases of its own: patrol submission over HTTP (bench.http),
+the dashboard pages at BENCH_PAGES_ELEVATORS (default 20000, bench.pages) and
+the PDF documents at BENCH_REPORTS_ELEVATORS (default 10000, bench.reports).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.http import run_http
+from bench.pages import run_pages
+from bench.reports import run_reports, sizes_from_env
 from elevator_safety import create_app
 from elevator_safety.bench.generate import generate
 from elevator_safety.compliance.engine import RULES
@@ -188,4 +194,10 @@ def main() -> int:
     http_admin = postgres_admin()
     if http_admin:
         results["HTTP"] = run_http(http_admin)
+    pages_size = _env_int("BENCH_PAGES_ELEVATORS", 20_000)
+    if pages_size and (pages_admin := postgres_admin()):
+        results["Dashboard pages"] = run_pages(pages_admin, pages_size, days)
+    reports_size = sizes_from_env().elevators
+    if reports_size:
+        results["Documents"] = run_reports(postgres_admin(), reports_size)
     return 0
