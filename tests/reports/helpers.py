@@ -88,6 +88,24 @@ def pdf_text(data: bytes) -> str:
     return _poppler("pdftotext", data, "-enc", "UTF-8")
 
 
+def qr_codes(data: bytes) -> list[str]:
+    """Return what zbarimg reads from the QR codes of a PDF's first page (at 200 dpi)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "document.pdf"
+        path.write_bytes(data)
+        to_png = ["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(path)]
+        subprocess.run([*to_png, f"{folder}/page"], check=True)  # noqa: S603 - our own file
+        (image,) = Path(folder).glob("page*.png")
+        scan = ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Sqrcode.enable", str(image)]
+        done = subprocess.run(  # noqa: S603 - zbar-tools on an image of our own
+            scan,
+            capture_output=True,
+            check=True,
+            text=True,
+        )
+    return done.stdout.splitlines()
+
+
 def pdf_fonts(data: bytes) -> list[tuple[str, str]]:
     """Return (font name, embedded yes/no) of every font pdffonts lists."""
     lines = _poppler("pdffonts", data).splitlines()[2:]

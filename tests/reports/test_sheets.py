@@ -53,6 +53,13 @@ def test_patrol_sheet_prints_checklist_signature_photo_and_hashes(world):
     assert_verification(text, record)
 
 
+def test_the_printed_qr_code_scans_to_the_records_verification_page(world):
+    side = h.chinese_names(world)
+    record = h.patrol(side)
+    data, _text = sheet(record, side.officer)
+    assert h.qr_codes(data) == [verify_url(record.content_hash)]
+
+
 def test_a_correction_prints_beside_the_original_with_author_reason_and_time(world):
     side = h.chinese_names(world)
     record = h.patrol(side, fail="pit_shaft")
