@@ -154,6 +154,9 @@ REPORT_SIGNING_CERT = ""
 #: Where bulk exports are written and for how long they are kept.
 EXPORT_DIR = ""
 EXPORT_KEEP_DAYS = 7
+#: A running export whose progress has not moved for this long is marked failed (its
+#: worker died); the exports job checks every minute.
+EXPORT_STALE_MINUTES = 15
 #: Public verification: checks of a printed hash, and PDF uploads, per client address.
 VERIFY_LIMIT_PER_IP = "60 per minute;1000 per day"
 VERIFY_PDF_LIMIT_PER_IP = "10 per minute;100 per day"

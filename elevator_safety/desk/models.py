@@ -56,6 +56,8 @@ class ExportJob(Model):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the worker last showed it was alive: the claim, then each document written.
+    progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 

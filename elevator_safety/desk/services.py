@@ -29,6 +29,12 @@ file, copied into the ZIP at the end. The file is written as ``<name>.part``
 and renamed when complete; its size and SHA-256 are computed by reading it
 back in chunks. Finished exports are kept ``EXPORT_KEEP_DAYS``; ``purge_expired``
 then deletes the file and marks the job expired.
+
+A worker that dies (killed, out of memory, the machine restarted) cannot mark
+its job failed. Each committed step sets ``progress_at``; ``fail_stalled``
+marks a running job failed once ``progress_at`` is ``EXPORT_STALE_MINUTES``
+old, and deletes its partial file, so the user sees that it stopped and can
+ask again instead of waiting on a progress bar that never moves.
 """
 
 from __future__ import annotations
@@ -255,11 +261,12 @@ def record_download(job: ExportJob) -> None:
 
 def claim(job_id: int) -> bool:
     """Mark a queued job running in one committed UPDATE; False if it was not queued."""
+    now = now_utc()
     with Session(bind=db.engine) as session:
         result = session.execute(
             update(ExportJob)
             .where(ExportJob.id == job_id, ExportJob.status == ExportStatus.queued)
-            .values(status=ExportStatus.running, started_at=now_utc())
+            .values(status=ExportStatus.running, started_at=now, progress_at=now)
         )
         session.commit()
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
@@ -399,6 +406,7 @@ def _write_zip(job: ExportJob, user: User, path: Path) -> None:
         for name, produce in _documents(job, user):
             out.add(name, _signed(produce))
             job.done_count += 1
+            job.progress_at = now_utc()
             db.session.commit()
         out.finish()
     except BaseException:
@@ -416,6 +424,7 @@ def _build(job: ExportJob) -> None:
     user = job.requested_by
     job.total_count = document_count(job)
     job.done_count = 0
+    job.progress_at = now_utc()
     db.session.commit()
     try:
         _write_zip(job, user, part)
@@ -495,6 +504,38 @@ def run_pending_exports() -> int:
     while (job_id := _next_queued()) is not None:
         ran += _run(job_id)
     return ran
+
+
+def fail_stalled(now: datetime) -> int:
+    """Mark failed the running exports whose progress stopped, delete their files; return how many.
+
+    A job is stalled when its ``progress_at`` (or ``started_at``) is
+    ``EXPORT_STALE_MINUTES`` before ``now``: a live worker commits after every
+    document, so only a dead one leaves it that old.
+    """
+    limit = now - timedelta(minutes=int(current_app.config["EXPORT_STALE_MINUTES"]))
+    last_sign = func.coalesce(ExportJob.progress_at, ExportJob.started_at)
+    stalled = db.session.scalars(
+        select(ExportJob.id).where(ExportJob.status == ExportStatus.running, last_sign <= limit)
+    ).all()
+    if not stalled:
+        return 0
+    message = _("The export stopped before it was finished (its worker ended). Ask for it again.")
+    db.session.execute(
+        update(ExportJob)
+        .where(
+            ExportJob.id.in_(stalled),
+            ExportJob.status == ExportStatus.running,
+            last_sign <= limit,
+        )
+        .values(status=ExportStatus.failed, error=message, finished_at=now)
+    )
+    db.session.commit()
+    folder = export_dir()
+    for job_id in stalled:
+        (folder / f"{zip_name(job_id)}.part").unlink(missing_ok=True)
+        log.warning("export %s had made no progress since %s: marked failed", job_id, limit)
+    return len(stalled)
 
 
 def purge_expired(now: datetime) -> int:

@@ -9,8 +9,9 @@
 * ``digest`` (daily at DIGEST_TIME): period = the local date; one e-mail (or
   outbox row) per user with open alerts.
 
-* ``exports`` (every minute): deletes expired bulk exports, then builds the
-  queued ones oldest first (desk/services.py). It takes no (job, period)
+* ``exports`` (every minute): marks failed the running exports whose worker
+  died (no progress for EXPORT_STALE_MINUTES), deletes expired bulk exports,
+  then builds the queued ones oldest first (desk/services.py). It takes no (job, period)
   claim: each export is claimed by its own atomic update, so two schedulers
   never build the same one.
 
@@ -154,14 +155,15 @@ def exports_job(now: datetime | None = None) -> JobResult:
     moment = now or now_utc()
     started = time.monotonic()
     try:
+        stalled = desk_services.fail_stalled(moment)
         purged = desk_services.purge_expired(moment)
         built = desk_services.run_pending_exports()
     except Exception as exc:
         db.session.rollback()
         log.exception("job exports failed")
         return JobResult("exports", moment.isoformat(), error=f"{type(exc).__name__}: {exc}")
-    counts = {"purged": purged, "built": built}
-    if purged or built:
+    counts = {"stalled": stalled, "purged": purged, "built": built}
+    if stalled or purged or built:
         log.info("job exports done in %.2f s: %s", time.monotonic() - started, counts)
     return JobResult("exports", moment.isoformat(), counts=counts)
 

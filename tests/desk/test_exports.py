@@ -431,6 +431,79 @@ def test_an_unexpected_error_names_its_type(world, small_district, monkeypatch):
     assert (job.status, job.error) == (ExportStatus.failed, "OSError: disk full")
 
 
+# --- a worker that died --------------------------------------------------------------------
+
+
+def running_job(user, progress_minutes_ago: int | None, started_minutes_ago: int = 60):  # type: ignore[no-untyped-def]
+    """Return a job left running by a worker, with its last progress that long ago."""
+    now = now_utc()
+    job = make_job(user, status=ExportStatus.running)
+    job.started_at = now - timedelta(minutes=started_minutes_ago)
+    if progress_minutes_ago is not None:
+        job.progress_at = now - timedelta(minutes=progress_minutes_ago)
+    job.total_count, job.done_count = 10, 4
+    db.session.commit()
+    return job
+
+
+def test_an_export_whose_worker_died_is_marked_failed_with_its_partial_file(
+    client, login_as, world
+):
+    regulator = login_as("regulator")
+    dead = running_job(regulator, progress_minutes_ago=16)
+    alive = running_job(regulator, progress_minutes_ago=14)
+    never = running_job(regulator, progress_minutes_ago=None, started_minutes_ago=20)
+    queued = make_job(regulator)
+    folder = services.export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    part = folder / f"{services.zip_name(dead.id)}.part"
+    part.write_bytes(b"PK")
+    alive_part = folder / f"{services.zip_name(alive.id)}.part"
+    alive_part.write_bytes(b"PK")
+    assert services.fail_stalled(now_utc()) == 2
+    db.session.expire_all()
+    assert (dead.status, never.status) == (ExportStatus.failed, ExportStatus.failed)
+    assert dead.finished_at is not None
+    assert "stopped before it was finished" in dead.error
+    assert not part.exists()
+    assert (alive.status, queued.status) == (ExportStatus.running, ExportStatus.queued)
+    assert alive_part.exists()
+    html = client.get(f"/desk/exports/{dead.id}").get_data(as_text=True)
+    assert 'data-testid="export-error"' in html
+    assert services.fail_stalled(now_utc()) == 0
+
+
+def test_the_stale_limit_is_configurable(app, world):
+    app.config["EXPORT_STALE_MINUTES"] = 60
+    job = running_job(world.own.regulator, progress_minutes_ago=30)
+    assert services.fail_stalled(now_utc()) == 0
+    assert services.fail_stalled(now_utc() + timedelta(minutes=31)) == 1
+    db.session.expire_all()
+    assert job.status == ExportStatus.failed
+
+
+def test_a_running_export_shows_progress_at_every_document(world, small_district, monkeypatch):
+    job = make_job(world.own.regulator)
+    seen: list[datetime | None] = []
+    signed = services._signed
+
+    def spy(produce):  # type: ignore[no-untyped-def]
+        with db.engine.connect() as other:
+            seen.append(
+                other.execute(select(ExportJob.progress_at).where(ExportJob.id == job.id)).scalar()
+            )
+        return signed(produce)
+
+    monkeypatch.setattr(services, "_signed", spy)
+    services.run_export(job.id)
+    assert seen
+    assert all(moment is not None for moment in seen)
+    assert seen == sorted(seen)
+    db.session.expire_all()
+    assert job.progress_at is not None
+    assert job.progress_at >= seen[-1]
+
+
 # --- the purge ------------------------------------------------------------------------------
 
 
