@@ -181,6 +181,8 @@ def test_run_once_end_to_end_and_again_skipped(cli_app: Flask, world: World) -> 
     """A real evaluation: an elevator without today's patrol gets an alert, a note, a digest."""
     cli_app.config["ALERT_NOTIFY_INDIVIDUAL_MAX"] = 1000  # one note per alert, to follow its link
     world.own.officer.locale = "en"
+    for registered in world.own.elevators:  # registered before the evaluated day, whatever today is
+        registered.created_at = datetime(2026, 11, 1, tzinfo=UTC)
     db.session.commit()
     runner = cli_app.test_cli_runner()
     result = runner.invoke(args=["scheduler", "run-once", "--now", "2026-11-29T21:00"])
@@ -258,14 +260,14 @@ def test_exports_job_builds_queued_exports_and_purges_expired(
     db.session.add(job)
     db.session.commit()
     first = exports_job(NOW)
-    assert first.counts == {"purged": 0, "built": 1}
+    assert first.counts == {"stalled": 0, "purged": 0, "built": 1}
     db.session.refresh(job)
     assert job.status == ExportStatus.done
     assert job.file_name
     assert (tmp_path / "exports" / job.file_name).exists()
     assert job.expires_at is not None
     later = exports_job(job.expires_at + timedelta(minutes=1))
-    assert later.counts == {"purged": 1, "built": 0}
+    assert later.counts == {"stalled": 0, "purged": 1, "built": 0}
     db.session.refresh(job)
     assert job.status == ExportStatus.expired
     assert not (tmp_path / "exports" / job.file_name).exists()
