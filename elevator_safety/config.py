@@ -42,6 +42,10 @@ RATELIMIT_HEADERS_ENABLED = False
 LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;20 per hour"
 LOGIN_LIMIT_PER_IP = "20 per minute;200 per hour"
 
+#: A signer's password, checked with scrypt for a signature, is remembered this long
+#: (seconds) by the process for their next signatures (auth/recheck.py); 0: never.
+SIGNING_RECHECK_SECONDS = 600
+
 #: Password every demo user shares (trainers hand it out).
 DEMO_PASSWORD = "demo12345"  # noqa: S105 - documented demo credential, not a secret
 

@@ -15,11 +15,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from elevator_safety import audit
+from elevator_safety.auth import recheck
 from elevator_safety.auth.models import User
 from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
@@ -59,7 +61,8 @@ class SignatureSpec:
 
 def check_signing_password(user: User, password: str | None) -> None:
     """Refuse a signature unless the signer typed their password again."""
-    if not password or not user.check_password(password):
+    ttl = float(current_app.config["SIGNING_RECHECK_SECONDS"])
+    if not password or not recheck.check(user, password, ttl):
         raise DomainError(_("Wrong password: the signature was not made."), field="password")
 
 
