@@ -228,6 +228,8 @@ class SiteChainReport:
     sites: int = 0
     entries: int = 0
     problems: list[str] = field(default_factory=list)
+    #: The first entry whose check found a problem (in the order the chains were walked).
+    first_broken: RegisterEntry | None = None
 
     @property
     def ok(self) -> bool:
@@ -296,6 +298,9 @@ def verify_sites(site_ids: Iterable[int] | None = None) -> SiteChainReport:
         )
         for expected, entry in enumerate(entries, start=1):
             report.entries += 1
-            report.problems += _check(entry, prev, expected)
+            problems = _check(entry, prev, expected)
+            if problems and report.first_broken is None:
+                report.first_broken = entry
+            report.problems += problems
             prev = entry.chain_hash
     return report

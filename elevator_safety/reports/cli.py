@@ -80,13 +80,16 @@ def archive(equipment_code: str, start: datetime, end: datetime, output: Path) -
 
 
 def _describe(check: HashCheck) -> str:
-    """Return one line about a printed hash: the verdict, the record, what the records say."""
+    """Return one line about a printed hash: the verdict, what it names, what the records say.
+
+    A record is named by its kind, its elevator's equipment code, its day and
+    its position in the elevator's chain; a site register entry by its kind,
+    its site's name, its day and its position in the site's register chain.
+    """
     head = f"{'OK' if check.ok else 'FAILED'}  {check.label} {check.value}"
-    record = check.record
-    if record is not None:
+    if check.found is not None and check.occurred_on is not None:
         head += (
-            f" = {record.kind_label}, {record.elevator.equipment_code}, "
-            f"{record.occurred_on.isoformat()}, #{record.seq}"
+            f" = {check.kind_label}, {check.place}, {check.occurred_on.isoformat()}, #{check.seq}"
         )
     return f"{head}\n    {check.message}"
 

@@ -5,8 +5,11 @@ installation's signature, intact and covering the whole file (so nothing was
 changed or added after it was issued). And every record hash printed on it
 ("内容哈希 Content hash: <hex>", "链头 Chain head: <hex>") names a record that
 exists, whose content, signatures and chain position still verify (so the
-database was not altered since the document was printed). A paper copy has
-only the second half: ``/verify/<hash>`` answers it for one printed hash.
+database was not altered since the document was printed); every site register
+entry hash printed on a register sheet ("登记哈希 Register entry hash: <hex>")
+names a register entry that verifies likewise in its site's register chain. A
+paper copy has only the second half: ``/verify/<hash>`` answers it for one
+printed hash (a record's, or else a register entry's).
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any, NamedTuple
 
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
@@ -36,6 +40,8 @@ from sqlalchemy import select
 from elevator_safety.extensions import db
 from elevator_safety.records import services
 from elevator_safety.records.models import Record
+from elevator_safety.registers import chain as site_chain
+from elevator_safety.registers.models import RegisterEntry
 from elevator_safety.reports.signing import (
     SigningError,
     outside_event_loop,
@@ -47,6 +53,7 @@ HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 #: The verification lines printed on documents (the Chinese label before them may vary).
 CONTENT_LINE = re.compile(r"Content hash:\s*([0-9a-fA-F]{64})(?![0-9a-fA-F])")
 HEAD_LINE = re.compile(r"Chain head:\s*([0-9a-fA-F]{64})(?![0-9a-fA-F])")
+REGISTER_LINE = re.compile(r"Register entry hash:\s*([0-9a-fA-F]{64})(?![0-9a-fA-F])")
 
 
 def is_hash(value: str) -> bool:
@@ -75,30 +82,38 @@ class HashKind(enum.StrEnum):
 
     content = "content"  # a record's content hash
     chain_head = "chain_head"  # the chain hash of an elevator's last record at printing
+    register_entry = "register_entry"  # a site register entry's content hash
 
 
 class Verdict(enum.StrEnum):
     """What the database says about a printed hash."""
 
-    ok = "ok"  # the record and every record before it verify
-    later_broken = "later_broken"  # as ok, but a later record of the chain does not verify
-    altered = "altered"  # the record itself no longer verifies
-    earlier_broken = "earlier_broken"  # an earlier record of its chain does not verify
-    not_found = "not_found"  # no record has this hash
+    ok = "ok"  # the record (or entry) and every one before it in its chain verify
+    later_broken = "later_broken"  # as ok, but a later one of the chain does not verify
+    altered = "altered"  # the record (or entry) itself no longer verifies
+    earlier_broken = "earlier_broken"  # an earlier one of its chain does not verify
+    not_found = "not_found"  # no record (or entry) has this hash
 
 
 @dataclass
 class HashCheck:
-    """One printed hash and what the database says about it."""
+    """One printed hash and what the database says about it.
+
+    A record's hashes name a ``record`` (judged in its elevator's chain); a
+    register entry hash names an ``entry`` (judged in its site's register
+    chain). The properties below answer for either, so that pages and commands
+    need not tell them apart.
+    """
 
     kind: HashKind
     value: str
     verdict: Verdict
     record: Record | None = None
-    #: Position of the first record of the chain that does not verify, if any.
+    #: Position of the first record (or entry) of the chain that does not verify, if any.
     broken_seq: int | None = None
-    #: Records in the elevator's chain now.
+    #: Records in the elevator's chain (or entries in the site's chain) now.
     chain_length: int = 0
+    entry: RegisterEntry | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,13 +121,69 @@ class HashCheck:
         return self.verdict in (Verdict.ok, Verdict.later_broken)
 
     @property
+    def is_entry(self) -> bool:
+        """Return whether the hash stands for a site register entry (not a record)."""
+        return self.kind == HashKind.register_entry
+
+    @property
+    def found(self) -> Record | RegisterEntry | None:
+        """Return the record or register entry the hash names (None: none does)."""
+        return self.entry if self.is_entry else self.record
+
+    @property
     def label(self) -> str:
         """Return what the hash stands for, in the user's language."""
+        if self.kind == HashKind.register_entry:
+            return _("Register entry hash")
         return _("Content hash") if self.kind == HashKind.content else _("Chain head")
+
+    @property
+    def kind_heading(self) -> str:
+        """Return the heading of the found item's kind: a record kind or a register kind."""
+        return _("Register entry kind") if self.is_entry else _("Record kind")
+
+    @property
+    def kind_label(self) -> str | None:
+        """Return the kind of the record or register entry, in the user's language."""
+        found = self.found
+        return found.kind_label if found is not None else None
+
+    @property
+    def place_heading(self) -> str:
+        """Return the heading of the found item's place: equipment code or site."""
+        return _("Site") if self.is_entry else _("Equipment code")
+
+    @property
+    def place(self) -> str | None:
+        """Return the elevator's equipment code of a record, the site's name of an entry."""
+        if self.entry is not None and self.is_entry:
+            return self.entry.site.name
+        if self.record is not None and not self.is_entry:
+            return self.record.elevator.equipment_code
+        return None
+
+    @property
+    def occurred_on(self) -> date | None:
+        """Return the day of the record or register entry."""
+        found = self.found
+        return found.occurred_on if found is not None else None
+
+    @property
+    def seq(self) -> int | None:
+        """Return the position of the record (or entry) in its chain."""
+        found = self.found
+        return found.seq if found is not None else None
+
+    @property
+    def position_heading(self) -> str:
+        """Return the heading of the position: in the elevator's or the site's chain."""
+        return _("Site chain position") if self.is_entry else _("Chain position")
 
     @property
     def message(self) -> str:
         """Return the verdict as a sentence in the user's language."""
+        if self.is_entry:
+            return self._entry_message()
         if self.verdict == Verdict.not_found:
             if self.kind == HashKind.chain_head:
                 return _(
@@ -147,17 +218,62 @@ class HashCheck:
             )
         return _("The record exists; its content, signatures and chain verify.")
 
+    def _entry_message(self) -> str:
+        if self.verdict == Verdict.not_found:
+            return _(
+                "No register entry has this hash: the document did not come from this "
+                "installation, or the register entry was altered or removed."
+            )
+        if self.verdict == Verdict.altered:
+            return _(
+                "The register entry was altered after it was signed: its content, "
+                "signatures or place in this site's register chain no longer verify."
+            )
+        if self.verdict == Verdict.earlier_broken:
+            return _(
+                "An earlier entry of this site's register chain (position %(seq)d) does not "
+                "verify, so the register entry's place in the chain cannot be trusted.",
+                seq=self.broken_seq or 0,
+            )
+        if self.verdict == Verdict.later_broken:
+            return _(
+                "The register entry and this site's register chain up to it verify, but a "
+                "later entry of the chain (position %(seq)d) does not.",
+                seq=self.broken_seq or 0,
+            )
+        return _(
+            "The register entry exists; its content, signatures and this site's register "
+            "chain verify."
+        )
+
+
+def _verdict(broken: Record | RegisterEntry | None, found: Record | RegisterEntry) -> Verdict:
+    """Return the verdict on ``found`` given the first item of its chain that does not verify."""
+    if broken is None:
+        return Verdict.ok
+    if broken.seq > found.seq:
+        return Verdict.later_broken
+    if broken.id == found.id:
+        return Verdict.altered
+    return Verdict.earlier_broken
+
 
 class _Chains:
-    """Verify each elevator's chain at most once per check."""
+    """Verify each elevator's chain, and each site's register chain, at most once per check."""
 
     def __init__(self) -> None:
         self.reports: dict[int, services.ChainReport] = {}
+        self.site_reports: dict[int, site_chain.SiteChainReport] = {}
 
     def report(self, elevator_id: int) -> services.ChainReport:
         if elevator_id not in self.reports:
             self.reports[elevator_id] = services.verify([elevator_id])
         return self.reports[elevator_id]
+
+    def site_report(self, site_id: int) -> site_chain.SiteChainReport:
+        if site_id not in self.site_reports:
+            self.site_reports[site_id] = site_chain.verify_sites([site_id])
+        return self.site_reports[site_id]
 
     def judge(self, kind: HashKind, value: str, record: Record | None) -> HashCheck:
         """Return the check of a printed hash that names ``record`` (None: none does)."""
@@ -165,54 +281,87 @@ class _Chains:
             return HashCheck(kind, value, Verdict.not_found)
         report = self.report(record.elevator_id)
         broken = report.first_broken
-        if broken is None:
-            verdict = Verdict.ok
-        elif broken.seq > record.seq:
-            verdict = Verdict.later_broken
-        elif broken.id == record.id:
-            verdict = Verdict.altered
-        else:
-            verdict = Verdict.earlier_broken
         return HashCheck(
             kind,
             value,
-            verdict,
+            _verdict(broken, record),
             record=record,
             broken_seq=broken.seq if broken is not None else None,
             chain_length=report.records,
         )
 
+    def judge_entry(self, value: str, entry: RegisterEntry | None) -> HashCheck:
+        """Return the check of a printed register entry hash naming ``entry`` (None: none does)."""
+        if entry is None:
+            return HashCheck(HashKind.register_entry, value, Verdict.not_found)
+        report = self.site_report(entry.site_id)
+        broken = report.first_broken
+        return HashCheck(
+            HashKind.register_entry,
+            value,
+            _verdict(broken, entry),
+            entry=entry,
+            broken_seq=broken.seq if broken is not None else None,
+            chain_length=report.entries,
+        )
 
-def _records_by(column, values: list[str]) -> dict[str, Record]:  # type: ignore[no-untyped-def]
-    """Return the records whose hash column holds one of the values, by that value.
+
+def _rows_by(model, column, values: list[str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Return the rows whose hash column holds one of the values, by that value.
 
     Identical content written in the same second has the same content hash: the
-    first such record stands for the value (its chain shows if any of them breaks).
+    first such row stands for the value (its chain shows if any of them breaks).
     """
     if not values:
         return {}
-    rows = db.session.scalars(select(Record).where(column.in_(values)).order_by(Record.id))
-    found: dict[str, Record] = {}
+    rows = db.session.scalars(select(model).where(column.in_(values)).order_by(model.id))
+    found: dict[str, Any] = {}
     for row in rows:
         found.setdefault(getattr(row, column.key), row)
     return found
 
 
-def check_hashes(contents: Iterable[str], heads: Iterable[str] = ()) -> list[HashCheck]:
-    """Check printed content hashes and chain heads against the database."""
-    content_list = list(dict.fromkeys(value.lower() for value in contents))
-    head_list = list(dict.fromkeys(value.lower() for value in heads))
-    by_content = _records_by(Record.content_hash, content_list)
-    by_chain = _records_by(Record.chain_hash, head_list)
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(value.lower() for value in values))
+
+
+def check_hashes(
+    contents: Iterable[str], heads: Iterable[str] = (), entries: Iterable[str] = ()
+) -> list[HashCheck]:
+    """Check printed content hashes, chain heads and register entry hashes against the database."""
+    content_list, head_list, entry_list = _unique(contents), _unique(heads), _unique(entries)
+    by_content = _rows_by(Record, Record.content_hash, content_list)
+    by_chain = _rows_by(Record, Record.chain_hash, head_list)
+    by_entry = _rows_by(RegisterEntry, RegisterEntry.content_hash, entry_list)
     chains = _Chains()
     checks = [chains.judge(HashKind.content, h, by_content.get(h)) for h in content_list]
     checks += [chains.judge(HashKind.chain_head, h, by_chain.get(h)) for h in head_list]
+    checks += [chains.judge_entry(h, by_entry.get(h)) for h in entry_list]
     return checks
 
 
 def check_content_hash(content_hash: str) -> HashCheck:
-    """Check one record's content hash (the public verification page)."""
+    """Check one record's content hash."""
     return check_hashes([content_hash])[0]
+
+
+def check_register_entry_hash(content_hash: str) -> HashCheck:
+    """Check one site register entry's content hash."""
+    return check_hashes([], [], [content_hash])[0]
+
+
+def check_printed_hash(content_hash: str) -> HashCheck:
+    """Check one printed hash (the public verification page): a record's, else an entry's.
+
+    Records come first; only when no record has the hash is it looked up among
+    the register entries. When neither has it, the record's "not found" check
+    is returned.
+    """
+    check = check_content_hash(content_hash)
+    if check.record is not None:
+        return check
+    entry_check = check_register_entry_hash(content_hash)
+    return entry_check if entry_check.entry is not None else check
 
 
 # --- the file's digital signature ---------------------------------------------------------------
@@ -312,9 +461,19 @@ def pdf_text(data: bytes) -> str:
         return ""
 
 
-def printed_hashes(text: str) -> tuple[list[str], list[str]]:
-    """Return the content hashes and chain heads printed in a document's text."""
-    return CONTENT_LINE.findall(text), HEAD_LINE.findall(text)
+class PrintedHashes(NamedTuple):
+    """The hashes printed in a document's text, by what they stand for."""
+
+    contents: list[str]
+    heads: list[str]
+    entries: list[str]
+
+
+def printed_hashes(text: str) -> PrintedHashes:
+    """Return the content hashes, chain heads and register entry hashes printed in a text."""
+    return PrintedHashes(
+        CONTENT_LINE.findall(text), HEAD_LINE.findall(text), REGISTER_LINE.findall(text)
+    )
 
 
 @dataclass
@@ -341,13 +500,13 @@ class PdfCheck:
 
 
 def check_pdf(data: bytes) -> PdfCheck:
-    """Check a PDF's signature and every record hash printed on it against the database."""
+    """Check a PDF's signature and every record and register entry hash printed on it."""
     signature = check_signature(data)
-    contents, heads = printed_hashes(pdf_text(data))
+    printed = printed_hashes(pdf_text(data))
     return PdfCheck(
         signature_ok=signature.ok,
         signature_detail=signature.detail,
-        hashes=check_hashes(contents, heads),
+        hashes=check_hashes(printed.contents, printed.heads, printed.entries),
         signer=signature.signer,
         signed_at=signature.signed_at,
     )

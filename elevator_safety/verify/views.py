@@ -3,8 +3,11 @@
 ``/verify/<hash>`` is what the QR code of a record sheet opens: whether a record
 with that content hash exists, its kind, elevator and date, and whether it
 and its chain still verify; a logged-in user who may see the record also gets
-a link to it. ``/verify`` has a field to type a printed hash and an upload for
-a PDF, which ``/verify/pdf`` checks (signature and every printed hash).
+a link to it. When no record has the hash, a site register entry that has it
+is shown instead (its kind, site, date and place in the site's register
+chain), without a link: register entries are not records. ``/verify`` has a
+field to type a printed hash and an upload for a PDF, which ``/verify/pdf``
+checks (signature and every printed hash).
 ``/verify/certificate.pem`` serves the installation's signing certificate, to
 be trusted in a PDF reader. The hash and PDF checks are rate-limited per client
 address (they walk chains), like the public report page.
@@ -32,7 +35,7 @@ from sqlalchemy import select
 from elevator_safety.extensions import db, limiter
 from elevator_safety.registry.models import Elevator
 from elevator_safety.reports import signing
-from elevator_safety.reports.verifying import HashCheck, check_content_hash, check_pdf, is_hash
+from elevator_safety.reports.verifying import HashCheck, check_pdf, check_printed_hash, is_hash
 from elevator_safety.scoping import elevator_scope
 from elevator_safety.verify.forms import PdfUploadForm
 
@@ -47,8 +50,11 @@ def _limit(key: str) -> Callable[[], str]:
 
 
 def _record_links(checks: Iterable[HashCheck]) -> dict[int, str]:
-    """Return links to the checked records that the logged-in user may see, by record id."""
-    records = [check.record for check in checks if check.record is not None]
+    """Return links to the checked records that the logged-in user may see, by record id.
+
+    Only records: a register entry's id is never looked up as a record's.
+    """
+    records = [check.record for check in checks if check.record is not None and not check.is_entry]
     if not records or not current_user.is_authenticated:
         return {}
     elevator_ids = {record.elevator_id for record in records}
@@ -101,19 +107,19 @@ def index():  # type: ignore[no-untyped-def]
 @bp.get("/verify/<content_hash>")
 @limiter.limit(_limit("VERIFY_LIMIT_PER_IP"))
 def record(content_hash: str):  # type: ignore[no-untyped-def]
-    """Say whether a record with this content hash exists and still verifies."""
+    """Say whether a record (or else a register entry) with this hash exists and verifies."""
     value = content_hash.lower()
     if not is_hash(value):
         return render_template("verify/malformed.html", value=content_hash), 404
-    check = check_content_hash(value)
-    status = 404 if check.record is None else 200
+    check = check_printed_hash(value)
+    status = 404 if check.found is None else 200
     return render_template("verify/record.html", check=check, links=_record_links([check])), status
 
 
 @bp.route("/verify/pdf", methods=["GET", "POST"])
 @limiter.limit(_limit("VERIFY_PDF_LIMIT_PER_IP"), methods=["POST"])
 def pdf():  # type: ignore[no-untyped-def]
-    """Check an uploaded PDF: its signature and every record hash printed on it."""
+    """Check an uploaded PDF: its signature and every record or register entry hash on it."""
     if request.method == "GET":
         return redirect(url_for(".index"))
     form = PdfUploadForm()

@@ -112,8 +112,11 @@ def test_printed_lines_are_found_in_text_whatever_the_label_before_them(world):
     text_ = (
         f"内容哈希 Content hash: {'a' * 64}\n链位置 Chain position: 3\n"
         f"链头 Chain head: {'B' * 64}\nContent hash: {'c' * 63}\n"
+        f"登记哈希 Register entry hash: {'d' * 64}\n登记链位置 Site chain position: 2\n"
     )
-    assert printed_hashes(text_) == (["a" * 64], ["B" * 64])
+    printed = printed_hashes(text_)
+    assert printed == (["a" * 64], ["B" * 64], ["d" * 64])
+    assert (printed.contents, printed.heads, printed.entries) == printed
 
 
 def test_a_signed_pdf_of_sound_records_verifies(world):
