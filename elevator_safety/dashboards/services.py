@@ -12,10 +12,13 @@ elevator: the pages must answer within 150 ms for 20,000 elevators
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import (
     CTE,
     ColumnElement,
@@ -45,6 +48,8 @@ RESCUE_LATE_RULE = "D8.rescue_late"
 
 #: Weeks shown by the trend chart.
 TREND_WEEKS = 12
+#: Scopes whose past trend points a process keeps (past_trend).
+TREND_CACHE_MAX = 1000
 
 #: Elevators listed as the worst of a district.
 WORST_LIMIT = 20
@@ -262,9 +267,43 @@ def worst_elevators(scope: Select[Any], limit: int = WORST_LIMIT) -> list[Worst]
     return [Worst(elevators[eid], int(count), int(w or 0)) for eid, count, w in rows]
 
 
-def week_ends(now: datetime, weeks: int = TREND_WEEKS) -> list[datetime]:
-    """Return the ends of the last weeks, oldest first: now, and every 7 days back."""
-    return [now - timedelta(days=7 * back) for back in range(weeks - 1, -1, -1)]
+def week_ends(now: datetime, zone: str, weeks: int = TREND_WEEKS) -> list[datetime]:
+    """Return the moments of the trend, oldest first: ``weeks - 1`` week ends, then now.
+
+    The week ends are the ends (local midnight) of the same weekday as today in
+    each week before: 7, 14, ... days before the end of today. They stay the
+    same all day, so their points can be kept (``past_trend``).
+    """
+    local = now.astimezone(ZoneInfo(zone))
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), time(), tzinfo=local.tzinfo)
+    ends = [tomorrow - timedelta(days=7 * back) for back in range(weeks - 1, 0, -1)]
+    return [end.astimezone(UTC) for end in ends] + [now]
+
+
+def past_trend(
+    key: Hashable, scope: Select[Any], ends: list[datetime]
+) -> list[tuple[datetime, int | None]]:
+    """Return compliant_trend(scope, ends) for moments in the past, kept by the app per key.
+
+    A point of the past is computed once per scope (``key``, e.g. the company
+    and the site filter) and day: alerts are raised and resolved at the time of
+    the evaluation, so what was open at a past moment does not change later
+    (except that reopening an alert moves its ``raised_at`` to the reopening:
+    points read earlier that day still count its former opening). The kept
+    points live in the process (``app.extensions``), at most TREND_CACHE_MAX
+    keys; they are recomputed after a restart.
+    """
+    cache: dict[Hashable, list[tuple[datetime, int | None]]] = current_app.extensions.setdefault(
+        "dashboards.past_trend", {}
+    )
+    full_key = (key, tuple(ends))
+    points = cache.get(full_key)
+    if points is None:
+        points = compliant_trend(scope, ends)
+        if len(cache) >= TREND_CACHE_MAX:
+            cache.clear()
+        cache[full_key] = points
+    return list(points)
 
 
 def compliant_trend(scope: Select[Any], ends: list[datetime]) -> list[tuple[datetime, int | None]]:

@@ -37,7 +37,7 @@ from elevator_safety.db import now_utc
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
 from elevator_safety.formviews import field_error, form_status
-from elevator_safety.paging import paginate
+from elevator_safety.paging import ListPagination, paginate
 from elevator_safety.records.forms import REQUIRED, RecordForm, SignatureMixin
 from elevator_safety.records.services import DuplicateSubmission
 from elevator_safety.registers import chain
@@ -101,8 +101,13 @@ def matrix():  # type: ignore[no-untyped-def]
     page = paginate(ids)
     now = now_utc()
     states = engine.status_matrix(page.items) if page.items else {}
-    points = services.compliant_trend(scope, services.week_ends(now))
     site_rates = services.site_rates(scope)
+    total = services.sum_rates(site_rates)
+    site_page = ListPagination(site_rates, "sites")
+    ends = services.week_ends(now, current_app.config["TIMEZONE"])
+    key = ("company", current_user.organisation_id, site.id if site else None)
+    # Now is the share of the elevators without a failing open alert: the total's share.
+    points = [*services.past_trend(key, scope, ends[:-1]), (now, total.share)]
     return render_template(
         "dashboards/matrix.html",
         page=page,
@@ -114,10 +119,11 @@ def matrix():  # type: ignore[no-untyped-def]
             _site_choices(scoped_sites(current_user).order_by(Site.name)), site_id
         ),
         site=site,
+        site_page=site_page,
         site_rows=tables.site_rows(
-            site_rates, can_review=current_user.role == Role.safety_director
+            site_page.items, can_review=current_user.role == Role.safety_director
         ),
-        total=services.sum_rates(site_rates),
+        total=total,
         points=points,
         chart=trend.render(points, current_app.config["TIMEZONE"]),
     )

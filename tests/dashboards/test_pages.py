@@ -69,6 +69,10 @@ def test_matrix_shows_own_elevators_with_states_and_links(client, login_as, worl
     site_row = re.search(rf'<tr data-site="{own.site.id}">.*?</tr>', html, re.S).group(0)
     assert re.findall(r'data-count="\w+">([^<]*)<', site_row) == ["2", "0", "0%"]
     assert 'data-testid="trend-chart"' in html
+    # the trend's last point is now: the total's share (earlier weeks: no elevator yet),
+    # in the chart and in its text version
+    assert re.findall(r'<circle[^>]*data-share="(\d*)"', html) == ["0"]
+    assert re.findall(r'<li data-share="(\d*)"', html) == [""] * 11 + ["0"]
 
 
 def _cell(html: str, elevator_id: int, duty: str) -> str:
@@ -100,6 +104,31 @@ def test_matrix_is_paginated(app, client, login_as, world):
     a, b = world.own.elevators
     assert (f'data-elevator="{a.id}"' in first) != (f'data-elevator="{a.id}"' in second)
     assert (f'data-elevator="{b.id}"' in first) != (f'data-elevator="{b.id}"' in second)
+
+
+def test_matrix_site_counts_have_their_own_pages_and_the_total_counts_all(
+    app, client, login_as, world
+):
+    own = world.own
+    sites = [own.site] + [make_site(own.org, district_code="510104") for _ in range(2)]
+    for extra in sites[1:]:
+        make_elevator(extra, own.officer)
+    add_alert(own.elevators[0], State.overdue, duty="D1")
+    db.session.commit()
+    site_ids = [s.id for s in sites]
+    app.config["PAGE_SIZE"] = 2
+    login_as("safety_director")
+    pages = [client.get(f"{MATRIX}?sites={n}").get_data(as_text=True) for n in (1, 2)]
+    shown = [[int(i) for i in re.findall(r'<tr data-site="(\d+)">', html)] for html in pages]
+    assert [len(ids) for ids in shown] == [2, 1]
+    assert sorted(shown[0] + shown[1]) == sorted(site_ids)
+    for html in pages:
+        total = re.search(r'<tr data-site="total">.*?</tr>', html, re.S).group(0)
+        assert re.findall(r'data-count="\w+">([^<]*)<', total) == ["4", "3", "75%"]
+    # the site pages link with their own argument; the elevators keep ?page=
+    assert "sites=2" in pages[0]
+    assert 'rel="next"' in pages[0]
+    assert client.get(f"{MATRIX}?sites=x").status_code == 200
 
 
 def test_matrix_refuses_admin_of_a_contractor(client, world):

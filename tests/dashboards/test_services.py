@@ -128,12 +128,55 @@ def test_hard_stops_late_rescues_and_worst(app, world):
     assert len(services.worst_elevators(scope, limit=1)) == 1
 
 
-def test_week_ends_are_seven_days_apart_ending_now():
-    ends = services.week_ends(NOW)
+ZONE = "Asia/Shanghai"
+
+
+def test_week_ends_are_local_midnights_seven_days_apart_then_now():
+    ends = services.week_ends(NOW, ZONE)  # NOW is 12:00 on 2026-11-28 in Shanghai
     assert len(ends) == 12
     assert ends[-1] == NOW
-    assert ends[0] == NOW - timedelta(weeks=11)
-    assert all(b - a == timedelta(weeks=1) for a, b in pairwise(ends))
+    # the end of Saturday 2026-11-21 in Shanghai, then every 7 days back
+    assert ends[-2] == datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
+    assert ends[0] == ends[-2] - timedelta(weeks=10)
+    assert all(b - a == timedelta(weeks=1) for a, b in pairwise(ends[:-1]))
+
+
+def test_week_ends_follow_the_local_day_not_the_utc_day():
+    # 17:00 UTC on 11-28 is already 01:00 on 11-29 in Shanghai: the week ends move a day
+    late = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
+    assert services.week_ends(late, ZONE)[-2] == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+    # all day long in Shanghai the week ends stay the same (so they can be kept)
+    same_day = datetime(2026, 11, 28, 15, 59, tzinfo=UTC)
+    assert services.week_ends(same_day, ZONE)[:-1] == services.week_ends(NOW, ZONE)[:-1]
+
+
+def test_past_trend_points_are_computed_once_per_scope_and_moments(app, world):
+    own = world.own
+    for e in own.elevators:
+        e.created_at = NOW - timedelta(weeks=30)
+        add_alert(e, State.overdue, raised_at=NOW - timedelta(weeks=2))
+    db.session.commit()
+    ends = services.week_ends(NOW, ZONE)[:-1]
+    site_key, company_key, scope = ("site", own.site.id), ("company", own.org.id), _scope(own.site)
+    statements: list[str] = []
+
+    def count(*args):  # type: ignore[no-untyped-def]
+        statements.append(args[2])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        first = services.past_trend(site_key, scope, ends)
+        assert len(statements) == 2
+        again = services.past_trend(site_key, scope, ends)
+        assert len(statements) == 2  # kept
+        services.past_trend(company_key, scope, ends)
+        assert len(statements) == 4  # another scope
+        services.past_trend(site_key, scope, ends[1:])
+        assert len(statements) == 6  # other moments (another day)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert first == again == services.compliant_trend(scope, ends)
+    assert [share for _, share in first] == [100] * 9 + [0] * 2
 
 
 def test_trend_replays_a_handmade_alert_history(app, world):
@@ -144,7 +187,7 @@ def test_trend_replays_a_handmade_alert_history(app, world):
         e.created_at = long_ago
     late = make_elevator(own.site, own.officer)
     late.created_at = NOW - timedelta(weeks=1, hours=1)  # registered during the 11th week
-    ends = services.week_ends(NOW, weeks=4)  # t0 = NOW-3w, t1, t2, t3 = NOW
+    ends = services.week_ends(NOW, ZONE, weeks=4)  # t0 = NOW-3w, t1, t2, t3 = NOW
     # a fails from before t0 until exactly t1 (resolved at t1: no longer counts at t1)
     add_alert(a, State.overdue, raised_at=long_ago, resolved_at=ends[1])
     # b fails from exactly t2 (raised at t2 counts at t2) and is still open
@@ -168,7 +211,7 @@ def test_trend_runs_a_fixed_number_of_queries(app, world):
         make_elevator(own.site, own.officer).created_at = NOW - timedelta(days=1)
     db.session.commit()
     scope = _scope(own.site)
-    ends = services.week_ends(NOW)
+    ends = services.week_ends(NOW, ZONE)
     statements: list[str] = []
 
     def count(*args):  # type: ignore[no-untyped-def]
@@ -185,7 +228,7 @@ def test_trend_runs_a_fixed_number_of_queries(app, world):
 
 
 def test_trend_chart_is_inline_svg_without_style_or_script(app):
-    ends = services.week_ends(NOW, weeks=3)
+    ends = services.week_ends(NOW, ZONE, weeks=3)
     with app.test_request_context():
         svg = str(trend.render([(ends[0], None), (ends[1], 40), (ends[2], 100)], "Asia/Shanghai"))
     assert svg.startswith("<svg")
