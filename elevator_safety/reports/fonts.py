@@ -1,13 +1,14 @@
 """The fonts every PDF is written in: a TrueType CJK font, embedded, never a built-in one.
 
-Chinese must print on any reader and printer, so the text font and the
-monospace font (hashes, page numbers) are both TrueType faces embedded (as
-subsets) in the file. By default they are WenQuanYi Micro Hei and WenQuanYi
-Micro Hei Mono, the two faces of Debian's ``fonts-wqy-microhei`` collection
-(``.ttc``), found on the usual system paths; ``REPORT_FONT_PATH`` names another
-TrueType file or collection. A missing or unreadable font stops generation
-with a message that says how to install one: the non-embedded ``STSong-Light``
-and the built-in Helvetica/Courier are never used as a fallback.
+Chinese must print on any reader and printer, so the text is written in a
+TrueType face embedded (as a subset) in the file: by default WenQuanYi Micro
+Hei, the first face of Debian's ``fonts-wqy-microhei`` collection (``.ttc``),
+found on the usual system paths; ``REPORT_FONT_PATH`` names another TrueType
+file or collection. The hashes and page numbers (``Fonts.mono``) use the same
+face: the collection's Micro Hei Mono would cost another 22 MB per process.
+A missing or unreadable font stops generation with a message that says how to
+install one: the non-embedded ``STSong-Light`` and the built-in
+Helvetica/Courier are never used as a fallback.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class FontMissing(DomainError):
 
 @dataclass(frozen=True)
 class Fonts:
-    """Names of the registered faces: the text font and the monospace font."""
+    """Names of the registered faces: the text font, and the font of hashes and page numbers."""
 
     text: str
     mono: str
@@ -86,28 +87,13 @@ def _face(name: str, path: Path, index: int) -> TTFont:
         ) from error
 
 
-def _mono_face(name: str, path: Path) -> TTFont | None:
-    """Return the collection's monospace face (Micro Hei Mono), or None when it has none."""
-    if path.suffix.lower() != ".ttc":
-        return None
-    try:
-        mono = TTFont(name, str(path), subfontIndex=1)
-    except (TTFError, OSError, ValueError, IndexError):
-        return None
-    face_name = mono.face.name
-    if isinstance(face_name, bytes):
-        face_name = face_name.decode("latin-1", "replace")
-    return mono if "mono" in str(face_name).lower() else None
-
-
 def _register(path: Path) -> Fonts:
     tag = hashlib.sha256(str(path).encode()).hexdigest()[:8]
     text = _face(f"ESText-{tag}", path, 0)
-    mono = _mono_face(f"ESMono-{tag}", path)
     pdfmetrics.registerFont(text)
-    if mono is not None:
-        pdfmetrics.registerFont(mono)
-    fonts = Fonts(text=text.fontName, mono=(mono or text).fontName, path=str(path))
+    # One face for everything: each TrueType face ReportLab parses holds about
+    # 22 MB, and the one-year archive must stay under 200 MB (docs/performance.md).
+    fonts = Fonts(text=text.fontName, mono=text.fontName, path=str(path))
     # <b> and <i> in paragraphs stay in the embedded face (there is no bold CJK face).
     for name in {fonts.text, fonts.mono}:
         for bold in (0, 1):

@@ -63,7 +63,7 @@ MARGIN_BOTTOM = 20 * mm
 WIDTH = PAGE_WIDTH - 2 * MARGIN_X
 #: The QR codes' data mask pattern (ISO/IEC 18004 allows any of 0-7).
 QR_MASK = 4
-#: Size of the monospace verification lines (64 hex digits never wrap at this size).
+#: Size of the verification lines (64 hex digits never wrap at this size).
 MONO_SIZE = 7.5
 #: Greys of the black-and-white palette.
 LABEL_GREY = colors.Color(0.92, 0.92, 0.92)
@@ -523,7 +523,7 @@ def text_line(text: str) -> Line:
 
 
 def mono_line(text: str) -> Line:
-    """Return one monospace line (the verification lines parsed back from the PDF)."""
+    """Return one verification line (parsed back from the PDF), in the hashes' font."""
     return Line(text, styles().fonts.mono, MONO_SIZE)
 
 
@@ -641,13 +641,17 @@ def _decorate(meta: DocMeta) -> Callable[[canvas.Canvas, BaseDocTemplate], None]
         canv.line(MARGIN_X, bottom + 10, PAGE_WIDTH - MARGIN_X, bottom + 10)
         canv.setFont(fonts.text, FOOTER_SIZE)
         canv.drawString(MARGIN_X, bottom, _fit(footer, fonts.text, FOOTER_SIZE, WIDTH * 0.8))
-        number = f"{canv.getPageNumber()} / "
-        number_width = stringWidth(number, fonts.mono, FOOTER_SIZE)
-        total_width = stringWidth("0000", fonts.mono, FOOTER_SIZE)
-        x = PAGE_WIDTH - MARGIN_X - total_width - number_width
+        # "X / Y", Y written when the document is saved (a form): the parts are
+        # placed with gaps of a monospace space (0.6 em), wide enough that text
+        # extraction (pdftotext, the verification) reads them as separate words.
+        gap = FOOTER_SIZE * 0.6
+        number = str(canv.getPageNumber())
+        total_x = PAGE_WIDTH - MARGIN_X - stringWidth("0000", fonts.mono, FOOTER_SIZE)
+        slash_x = total_x - gap - stringWidth("/", fonts.mono, FOOTER_SIZE)
         canv.setFont(fonts.mono, FOOTER_SIZE)
-        canv.drawString(x, bottom, number)
-        canv.translate(x + number_width, bottom)
+        canv.drawString(slash_x, bottom, "/")
+        canv.drawRightString(slash_x - gap, bottom, number)
+        canv.translate(total_x, bottom)
         canv.doForm(TOTAL_FORM)
         canv.restoreState()
 
