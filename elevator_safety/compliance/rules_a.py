@@ -435,6 +435,25 @@ def findings_rule(duty: str) -> Rule:
 # --- D3 daily patrol ------------------------------------------------------------------
 
 
+def _patrolled_on(day: date) -> Any:
+    """Return a subquery (elevator_id) of the elevators with a patrol record on ``day``.
+
+    The rule anti-joins it (outer join, ``elevator_id IS NULL``) rather than
+    asking ``NOT EXISTS`` per elevator: SQLite (no statistics) may run such a
+    correlated subquery through the single-column ``occurred_on`` index,
+    reading every record of the day for each elevator, which is quadratic in
+    the elevators. Grouped, the subquery is computed once per day (through
+    ``ix_records_kind_occurred_elevator``: the day's patrols only) and probed
+    through an automatic index; PostgreSQL plans it as a hash or merge anti-join.
+    """
+    return (
+        select(Record.elevator_id.label("elevator_id"))
+        .where(Record.kind == RecordKind.patrol, Record.occurred_on == day)
+        .group_by(Record.elevator_id)
+        .subquery()
+    )
+
+
 def patrol_query(ctx: Context) -> Select[Any]:
     """One row per day without a patrol: today after PATROL_DUE_HOUR, the past week."""
     local = ctx.now.astimezone(ctx.zone)
@@ -447,20 +466,16 @@ def patrol_query(ctx: Context) -> Select[Any]:
     for day, state in days:
         start = _local_midnight_utc(ctx, day)
         end = _local_midnight_utc(ctx, day + timedelta(days=1))
-        patrol = aliased(Record)
+        patrolled = _patrolled_on(day)
         lockout = aliased(Lockout)
         period = _text(day.isoformat())
         selects.append(
-            select(*_row(Elevator.id, period, literal(state.value), period)).where(
+            select(*_row(Elevator.id, period, literal(state.value), period))
+            .outerjoin(patrolled, patrolled.c.elevator_id == Elevator.id)
+            .where(
                 _in_service(),
                 Elevator.created_at < end,
-                ~exists().where(
-                    and_(
-                        patrol.elevator_id == Elevator.id,
-                        patrol.kind == RecordKind.patrol,
-                        patrol.occurred_on == day,
-                    )
-                ),
+                patrolled.c.elevator_id.is_(None),
                 ~exists().where(
                     and_(
                         lockout.elevator_id == Elevator.id,

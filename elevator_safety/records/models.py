@@ -123,6 +123,8 @@ class Record(Model):
         ),
         # Reviews (confirmations, rejections) of a record, found by kind.
         Index("ix_records_kind_subject", "kind", "subject_id"),
+        # The patrols of one day (the daily patrol rule), whatever the history's length.
+        Index("ix_records_kind_occurred_elevator", "kind", "occurred_on", "elevator_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
