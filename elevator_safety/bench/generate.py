@@ -421,6 +421,7 @@ def generate(
     elevator_rows: list[dict[str, Any]] = []
     contracts: list[dict[str, Any]] = []
     people: list[_People] = []
+    registered = _local(first_day - timedelta(days=1), 9, 0, zone)
     for index in range(elevators):
         site_index = index // ELEVATORS_PER_SITE
         company = companies[site_index // sites_per_company]
@@ -461,6 +462,9 @@ def generate(
             "safety_officer_id": officer["id"],
             "status": ElevatorStatus.in_service,
             "zone": ZONE,
+            # Registered before its history: the rules look back only as far as
+            # an elevator was registered (a patrol is not due before).
+            "created_at": registered,
         }
         elevator_id += 1
         elevator_rows.append(row)

@@ -27,6 +27,12 @@ def test_tiny_city_verifies_and_evaluates(app):
         db.session.commit()
         assert summary.elevators == 5
         assert db.session.scalar(select(func.count(Elevator.id))) == 5
+        # registered before the first day of history, so the rules look back over all of it
+        first_patrol = db.session.scalar(
+            select(func.min(Record.occurred_at)).where(Record.kind == RecordKind.patrol)
+        )
+        registered = db.session.scalars(select(Elevator.created_at)).all()
+        assert all(moment < first_patrol for moment in registered)
         rows = db.session.execute(select(Record.kind, func.count(Record.id)).group_by(Record.kind))
         kinds = {kind: count for kind, count in rows}
         assert kinds[RecordKind.patrol] >= 5 * 18
