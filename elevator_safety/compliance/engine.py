@@ -115,8 +115,15 @@ def violations_select(
     ``Elevator.site_id``) keeps the elevators of some sites only.
     """
     parts = []
+    # SQLite flattens a rule's select into the join below and then drops the
+    # automatic index its grouped "latest per key" subqueries need (quadratic:
+    # D6.alarm_test took 0.44 s at 3,000 elevators). DISTINCT, which changes no
+    # result (the worst row per key is kept below), keeps each rule's select whole.
+    whole = db.session.get_bind().dialect.name == "sqlite"
     for rule in rules:
         sq = rule.query(ctx).subquery()
+        if whole:
+            sq = select(*sq.c).distinct().subquery()
         part = select(
             sq.c.elevator_id.label("elevator_id"),
             literal(rule.code, String).label("rule"),
