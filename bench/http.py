@@ -16,7 +16,8 @@ A submission counts only when the product answered its success redirect, and
 each count is checked against the rows the database gained. It prints the
 rates, the target (at least 150 submissions a second), the ratio of each rate
 to the baseline, and where the server's CPU goes (CPU time of the workers per
-submission; the signing password check alone). gunicorn is stopped and the
+submission; one scrypt check of the signing password, which each worker runs
+once per officer: auth/recheck.py remembers it). gunicorn is stopped and the
 database dropped at the end, also on an error (and on SIGTERM when the caller
 turns it into SystemExit, as bench/run.py and ``python -m bench.http`` do).
 
@@ -472,8 +473,9 @@ def report(results: dict[str, Any], city: City, settings: Settings) -> dict[str,
             f"{key}_cpu_ms": _cpu_ms(found),
         }
     print(
-        f"  of which the signing password check alone (scrypt, once per submission, timed "
-        f"here): {city.password_check_ms:.0f} ms CPU"
+        f"  one scrypt check of a signing password (timed here): {city.password_check_ms:.0f} ms "
+        f"CPU; each worker runs it once per officer, then for SIGNING_RECHECK_SECONDS checks "
+        f"the same password against a derived key (auth/recheck.py)"
     )
     print(
         f"minimal route (POST {INSERT_PATH}: one row, commit): {base['ok']} in "
