@@ -29,6 +29,8 @@ KEYS = {
     "district_ratio",
     "matrix_cpu_s",
     "district_cpu_s",
+    "matrix_first_s",
+    "district_first_s",
     "load_avg",
 }
 
@@ -41,6 +43,7 @@ def _check(figures: dict[str, float]) -> None:
         assert 0 < figures[f"{label}_median_s"] <= figures[f"{label}_p95_s"]
         assert figures[f"{label}_ratio"] > 0
         assert figures[f"{label}_cpu_s"] > 0
+        assert figures[f"{label}_first_s"] > 0
     assert figures["baseline_s"] > 0
 
 
