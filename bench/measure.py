@@ -1,20 +1,20 @@
 """Measure one database in a fresh process: ``python -m bench.measure URL``.
 
 A fresh process is what the scheduler is, so its peak resident set size
-(``resource.getrusage(RUSAGE_SELF).ru_maxrss``, the whole process: interpreter,
+(``VmHWM`` of /proc/self/status, bench/memory.py; the whole process: interpreter,
 app and evaluation) is the figure the 300 MB target is about. Prints one JSON line.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import statistics
 import sys
 import time
 
 from sqlalchemy import func, select, text
 
+from bench.memory import peak_rss_mb
 from elevator_safety import create_app
 from elevator_safety.compliance import engine
 from elevator_safety.compliance.base import Context
@@ -29,8 +29,8 @@ RUNS = 3
 
 
 def peak_mb() -> float:
-    """Return the process's peak resident set size in MB (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Return the process's own peak resident set size in MB (bench/memory.py)."""
+    return peak_rss_mb()
 
 
 def measure(url: str) -> dict[str, float | int]:

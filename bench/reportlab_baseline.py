@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import resource
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -58,6 +57,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from bench.memory import peak_rss_mb
 
 RecordShape = dict[str, Any]
 ArchiveShape = dict[str, Any]
@@ -403,7 +404,7 @@ def measure(spec: dict[str, Any]) -> dict[str, Any]:
         "archive_pages": archive_pages,
         "month_s": [s for s, _ in months],
         "month_pages": [p for _, p in months],
-        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_peak_mb": peak_rss_mb(),
     }
 
 

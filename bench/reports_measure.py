@@ -3,7 +3,7 @@
 bench/reports.py fills a database, writes a spec (database URL, app settings,
 which records, elevators and district to use, the content shapes for the
 baseline) and starts one child process per measurement, so that each peak
-resident set size (``resource.getrusage(RUSAGE_SELF).ru_maxrss``: the whole
+resident set size (``VmHWM`` of /proc/self/status, bench/memory.py: the whole
 process, interpreter and app included) belongs to that measurement alone.
 Each child prints one JSON line of figures (seconds, MB, counts).
 
@@ -49,6 +49,7 @@ from flask import Flask
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import event
 
+from bench.memory import peak_rss_mb
 from bench.pages import p95
 from elevator_safety import create_app
 from elevator_safety.auth.models import User
@@ -68,8 +69,8 @@ RSS_EVERY_S = 0.25
 
 
 def peak_mb() -> float:
-    """Return the process's peak resident set size in MB (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Return the process's own peak resident set size in MB (bench/memory.py)."""
+    return peak_rss_mb()
 
 
 def rss_mb() -> float:

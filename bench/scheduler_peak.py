@@ -3,16 +3,16 @@
 Runs ``scheduler.jobs.evaluate_job`` (claim, evaluation of every rule, commit,
 notifications of the raised alerts) as the scheduler process does, and prints
 one JSON line with its duration, its counts and the process's peak resident
-set size (``ru_maxrss``: interpreter, app, evaluation and notifications).
+set size (``VmHWM``, bench/memory.py: interpreter, app, evaluation and notifications).
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
+from bench.memory import peak_rss_mb
 from elevator_safety import create_app
 from elevator_safety.extensions import db
 from elevator_safety.scheduler import jobs
@@ -30,7 +30,7 @@ def main(url: str) -> dict[str, object]:
         "skipped": result.skipped,
         "error": result.error,
         "counts": result.counts,
-        "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_peak_mb": peak_rss_mb(),
     }
 
 
