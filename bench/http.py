@@ -48,11 +48,11 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from bench.http_app import INSERT_PATH, TABLE
 from bench.http_load import STARTED
+from bench.scratch import scratch_postgres
 from elevator_safety import create_app
 from elevator_safety.auth.models import Role, User
 from elevator_safety.bench.generate import ELEVATORS_PER_OFFICER, PASSWORD, _patrol_body, generate
@@ -152,21 +152,6 @@ def prepare(url: str, settings: Settings) -> City:
         db.session.remove()
         db.engine.dispose()
     return city
-
-
-@contextmanager
-def database(admin_url: str) -> Iterator[str]:
-    """Create benchhttp_<pid> on the server, yield its URL, drop it afterwards."""
-    name = f"benchhttp_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def count(engine: Engine, sql: str) -> int:
@@ -496,7 +481,7 @@ def run_http(admin_url: str) -> dict[str, float]:
         f"PostgreSQL), {settings.clients} clients in a second process, at most "
         f"{settings.submissions} submissions and {settings.seconds:g} s per load"
     )
-    with database(admin_url) as url:
+    with scratch_postgres(admin_url, "benchhttp") as url:
         city = prepare(url, settings)
         elevators = sum(len(client["elevators"]) for client in city.clients)
         print(

@@ -27,15 +27,13 @@ import signal
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 
+from bench.scratch import scratch_postgres
 from elevator_safety import create_app
 from elevator_safety.auth.models import Organisation, OrgKind, Role, User
 from elevator_safety.bench.generate import ELEVATORS_PER_SITE, PASSWORD, generate
@@ -279,23 +277,6 @@ def report_pages(figures: dict[str, float]) -> None:
         )
 
 
-@contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
-    """Create ``benchpages_<pid>`` on the server and yield its URL; drop it afterwards."""
-    name = f"benchpages_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def _exit_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit (so the finally blocks drop the database), unless handled."""
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -306,7 +287,7 @@ def run_pages(admin_url: str, elevators: int, days: int) -> dict[str, float]:
     """Measure the dashboard pages on a fresh PostgreSQL database of the server; print them."""
     _exit_on_sigterm()
     print(f"Dashboard pages: {elevators} elevators (one company, one district) x {days} days")
-    with scratch_database(admin_url) as url:
+    with scratch_postgres(admin_url, "benchpages") as url:
         figures = measure_pages(url, elevators, days)
     report_pages(figures)
     return figures

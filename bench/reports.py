@@ -65,6 +65,7 @@ from sqlalchemy.engine import make_url
 from bench import reportlab_baseline, reports_measure
 from bench.pages import p95
 from bench.reports_measure import Figures, Spec
+from bench.scratch import scratch_postgres
 from elevator_safety import create_app
 from elevator_safety.auth.models import Organisation, OrgKind, Role, User
 from elevator_safety.bench.generate import PASSWORD, ZONE, generate
@@ -136,18 +137,8 @@ def scratch_database(admin_url: str | None, folder: Path) -> Iterator[str]:
     if admin_url is None:
         yield f"sqlite:///{folder / 'bench.sqlite'}"
         return
-    name = f"benchreports_{os.getpid()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_postgres(admin_url, "benchreports") as url:
+        yield url
 
 
 def app_config(folder: Path) -> dict[str, Any]:

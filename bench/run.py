@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bench.http import run_http
 from bench.pages import run_pages
 from bench.reports import run_reports, sizes_from_env
+from bench.scratch import scratch_postgres
 from elevator_safety import create_app
 from elevator_safety.bench.generate import generate
 from elevator_safety.compliance.engine import RULES
@@ -167,22 +167,13 @@ def main() -> int:
     if pg_size:
         admin_url = postgres_admin()
         if admin_url:
-            name = f"bench_{os.getpid()}"
-            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-            try:
+            with scratch_postgres(admin_url, "bench") as url:
                 print(f"PostgreSQL: {pg_size} elevators x {days} days")
                 fill(url, pg_size, days)
                 results["PostgreSQL"] = measure(url)
                 target = EVALUATE_TARGET_S if pg_size >= 100_000 else None
                 report("PostgreSQL", pg_size, results["PostgreSQL"], target)
                 report_scheduler("PostgreSQL", pg_size, scheduler_peak(url))
-            finally:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
     if sqlite_size:
         with tempfile.TemporaryDirectory(prefix="bench-") as folder:
             url = f"sqlite:///{folder}/bench.sqlite"
