@@ -11,8 +11,9 @@
 
 The matrix and the district pages are sized for a company or district of
 20,000 elevators (docs/performance.md): numbers come from services' aggregate
-queries, the per-site rows and options from tables (not a Jinja loop), and the
-matrix pages over elevator ids before loading 25 elevators.
+queries and the site filter's options from tables (not a Jinja loop); the matrix
+shows the counts per site 25 sites a page and pages over elevator ids before
+loading 25 elevators.
 """
 
 from __future__ import annotations
@@ -120,9 +121,8 @@ def matrix():  # type: ignore[no-untyped-def]
         ),
         site=site,
         site_page=site_page,
-        site_rows=tables.site_rows(
-            site_page.items, can_review=current_user.role == Role.safety_director
-        ),
+        # the links to sign the weekly check and the monthly review of each site
+        can_review=current_user.role == Role.safety_director,
         total=total,
         points=points,
         chart=trend.render(points, current_app.config["TIMEZONE"]),

@@ -515,21 +515,13 @@ def fail_stalled(now: datetime) -> int:
     """
     limit = now - timedelta(minutes=int(current_app.config["EXPORT_STALE_MINUTES"]))
     last_sign = func.coalesce(ExportJob.progress_at, ExportJob.started_at)
-    stalled = db.session.scalars(
-        select(ExportJob.id).where(ExportJob.status == ExportStatus.running, last_sign <= limit)
-    ).all()
-    if not stalled:
-        return 0
     message = _("The export stopped before it was finished (its worker ended). Ask for it again.")
-    db.session.execute(
+    stalled = db.session.scalars(
         update(ExportJob)
-        .where(
-            ExportJob.id.in_(stalled),
-            ExportJob.status == ExportStatus.running,
-            last_sign <= limit,
-        )
+        .where(ExportJob.status == ExportStatus.running, last_sign <= limit)
         .values(status=ExportStatus.failed, error=message, finished_at=now)
-    )
+        .returning(ExportJob.id)
+    ).all()
     db.session.commit()
     folder = export_dir()
     for job_id in stalled:

@@ -1,6 +1,6 @@
 """The dashboard-page benchmark runs end to end on a tiny city (no wall-clock assertions).
 
-Also the per-site HTML the dashboards build in Python for speed (dashboards/tables.py).
+Also the site filter options the dashboards build in Python for speed (dashboards/tables.py).
 
 ``measure_pages`` runs on the test's own database (SQLite, or PostgreSQL when
 TEST_DATABASE_URL is set); ``run_pages``, which creates and drops its own
@@ -93,28 +93,11 @@ def test_run_pages_reports_and_drops_its_database(capsys):
     assert left == 0
 
 
-def test_site_rows_and_options_escape_names_and_link_reviews(app):
-    """The per-site HTML built in Python for speed escapes names and links as url_for does."""
-    from flask import url_for
-
+def test_site_options_escape_names_and_mark_the_selected_site():
+    """The site filter options built in Python for speed escape names."""
     from elevator_safety.dashboards import tables
-    from elevator_safety.dashboards.services import Rate
 
-    rates = [Rate(7, "<b>A&B</b>", 4, 1), Rate(12, "Empty", 0, 0)]
-    with app.test_request_context():
-        rows = str(tables.site_rows(rates, can_review=True))
-        plain = str(tables.site_rows(rates, can_review=False))
-        options = str(tables.site_options([(7, "<b>A&B</b>"), (12, "Empty")], 12))
-        weekly = url_for("dashboards.new_review", site_id=12, kind="weekly")
-        listed = url_for("dashboards.site_reviews", site_id=7)
-    assert "<b>" not in rows
-    assert "&lt;b&gt;A&amp;B&lt;/b&gt;" in rows
-    assert 'data-count="share">25%<' in rows
-    assert 'data-count="share">–<' in rows  # no elevators, no share
-    assert f'href="{weekly}"' in rows
-    assert f'href="{listed}"' in rows
-    assert f'href="{listed}"' in plain
-    assert "kind=weekly" not in plain
+    options = str(tables.site_options([(7, "<b>A&B</b>"), (12, "Empty")], 12))
     assert options == (
         '<option value="7">&lt;b&gt;A&amp;B&lt;/b&gt;</option>'
         '<option value="12" selected>Empty</option>'

@@ -131,6 +131,28 @@ def test_matrix_site_counts_have_their_own_pages_and_the_total_counts_all(
     assert client.get(f"{MATRIX}?sites=x").status_code == 200
 
 
+def test_matrix_site_rows_escape_names_and_link_reviews_for_the_director(client, login_as, world):
+    own = world.own
+    own.site.name = "<b>A&B</b>"
+    add_alert(own.elevators[0], State.overdue, duty="D1")
+    db.session.commit()
+    login_as("safety_director")
+    html = client.get(MATRIX).get_data(as_text=True)
+    row = re.search(rf'<tr data-site="{own.site.id}">.*?</tr>', html, re.S).group(0)
+    assert "<b>A&B</b>" not in row
+    assert "&lt;b&gt;A&amp;B&lt;/b&gt;" in row
+    assert re.findall(r'data-count="\w+">([^<]*)<', row) == ["2", "1", "50%"]
+    assert f"/sites/{own.site.id}/reviews" in row
+    assert f"/sites/{own.site.id}/reviews/new?kind=weekly" in row
+    assert f"/sites/{own.site.id}/reviews/new?kind=monthly" in row
+    # the safety officer sees the signed reviews but not the links to sign
+    login_as("safety_officer")
+    html = client.get(MATRIX).get_data(as_text=True)
+    row = re.search(rf'<tr data-site="{own.site.id}">.*?</tr>', html, re.S).group(0)
+    assert f"/sites/{own.site.id}/reviews" in row
+    assert "/reviews/new" not in row
+
+
 def test_matrix_refuses_admin_of_a_contractor(client, world):
     from elevator_safety.auth.models import Role
     from tests.conftest import log_in
