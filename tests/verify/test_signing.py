@@ -325,3 +325,73 @@ def test_signs_and_checks_inside_a_running_event_loop(app):
     signed, ok = results[0]
     assert signed.startswith(b"%PDF")
     assert ok
+
+
+# --- the CMS template --------------------------------------------------------------------------
+
+
+def _pyhanko_container(signer: signing._LoadedSigner, digest: bytes, **kw):  # type: ignore[no-untyped-def]
+    """The container pyHanko itself builds for a digest (the template bypassed)."""
+    call = signing.SimpleSigner.async_sign(signer, digest, "sha256", **kw)
+    return asyncio.run(call)
+
+
+def test_the_template_gives_byte_for_byte_the_container_pyhanko_builds(app):
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    signing.sign_pdf(PDF)  # the first signature makes the template
+    signer, _pdf_signer = signing._signer()
+    assert signer._templates[("sha256", True)] is not None
+    settings = PdfCMSSignedAttributes(signing_time=datetime.now(UTC))
+    for digest in (bytes(range(32)), hashes_of(b"another document")):
+        ours = asyncio.run(
+            signer.async_sign(digest, "sha256", use_pades=True, signed_attr_settings=settings)
+        )
+        theirs = _pyhanko_container(signer, digest, use_pades=True, signed_attr_settings=settings)
+        assert ours.dump() == theirs.dump()  # RSA PKCS#1 v1.5 signatures are deterministic
+
+
+def test_pdfs_signed_from_the_template_verify_and_an_altered_one_does_not(app):
+    first = signing.sign_pdf(PDF)
+    other = make_pdf("Content hash: " + "b" * 64)
+    second = signing.sign_pdf(other)
+    assert check_signature(first).ok
+    assert check_signature(second).ok
+    signer, _pdf_signer = signing._signer()
+    assert signer._templates[("sha256", True)] is not None  # the second came from it
+    assert not check_signature(flip_byte_in_content(second)).ok
+
+
+def test_a_container_with_other_attributes_makes_no_template(app):
+    from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes
+
+    signing.sign_pdf(PDF)
+    signer, _pdf_signer = signing._signer()
+    digest = bytes(range(32))
+    # without PAdES pyHanko adds the signing time, which changes from one signature to the next
+    settings = PdfCMSSignedAttributes(signing_time=datetime.now(UTC))
+    container = _pyhanko_container(signer, digest, use_pades=False, signed_attr_settings=settings)
+    types = {a["type"].native for a in container["content"]["signer_infos"][0]["signed_attrs"]}
+    assert "signing_time" in types
+    assert signing._CmsTemplate.of(container, digest) is None
+    # and such a signature is never filled from the PAdES template
+    ours = asyncio.run(
+        signer.async_sign(digest, "sha256", use_pades=False, signed_attr_settings=settings)
+    )
+    signed = {a["type"].native for a in ours["content"]["signer_infos"][0]["signed_attrs"]}
+    assert "signing_time" in signed
+
+
+def test_a_signature_of_another_length_is_left_to_pyhanko(app):
+    signing.sign_pdf(PDF)
+    signer, _pdf_signer = signing._signer()
+    template = signer._templates[("sha256", True)]
+    assert template is not None
+    assert template.fill(bytes(32), lambda data: b"short") is None
+    assert template.fill(bytes(20), lambda data: bytes(len(template.signature))) is None
+
+
+def hashes_of(data: bytes) -> bytes:
+    digest = hashes.Hash(hashes.SHA256())
+    digest.update(data)
+    return digest.finalize()
