@@ -58,7 +58,9 @@ Semantics (boundaries are inclusive on the "still in time" side):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -185,33 +187,72 @@ def intervals(ctx: Context) -> dict[MaintenanceLevel, int]:
     return {level: int(configured[level.value]) for level in LEVELS}
 
 
-def _last_confirmed_visits(counted: list[str]) -> Any:
-    """Return a subquery (elevator_id, last) of the last confirmed visit of the levels.
+@dataclass(frozen=True)
+class _MaintenanceScans:
+    """The two grouped scans every level's rule reads, as CTEs (one column per level).
 
-    One grouped scan of the maintenance records joined to their confirmations
-    (set-based: no subquery per elevator).
+    ``last``: (elevator_id, <level>) the day of the last confirmed visit of the
+    level or a higher one. ``planned``: (elevator_id, <level>) the first day of
+    the contracts in force today that plan the level (NULL when none does).
     """
+
+    ctx: Context
+    last: Any
+    planned: Any
+
+
+_scans = threading.local()
+
+
+def _maintenance_scans(ctx: Context) -> _MaintenanceScans:
+    """Return the maintenance scans of ``ctx``, the same CTE objects for every level's rule.
+
+    The four level rules used to scan the visits (joined to their
+    confirmations) and the contracts once each. Sharing the CTE objects, an
+    evaluation's statement names them once and the database reads each table
+    once for the four levels. Kept per thread for the last context: the
+    engine builds the four rules of one context one after the other.
+    """
+    known: _MaintenanceScans | None = getattr(_scans, "last", None)
+    if known is not None and known.ctx is ctx:
+        return known
     review = aliased(Record)
-    return (
-        select(Record.elevator_id.label("elevator_id"), func.max(Record.occurred_on).label("last"))
+    last = (
+        select(
+            Record.elevator_id.label("elevator_id"),
+            *(
+                func.max(
+                    case(
+                        (
+                            Record.level.in_([lv.value for lv in LEVELS[LEVELS.index(level) :]]),
+                            Record.occurred_on,
+                        )
+                    )
+                ).label(level.value)
+                for level in LEVELS
+            ),
+        )
         .join(review, and_(review.subject_id == Record.id, review.kind == RecordKind.confirmation))
-        .where(Record.kind == RecordKind.maintenance, Record.level.in_(counted))
+        .where(Record.kind == RecordKind.maintenance)
         .group_by(Record.elevator_id)
-        .subquery()
+        .cte()
     )
-
-
-def _planned_since(level: MaintenanceLevel, today: date) -> Any:
-    """Return a subquery (elevator_id, first) of contracts in force today planning the level."""
-    return (
+    today = ctx.today
+    planned = (
         select(
             Contract.elevator_id.label("elevator_id"),
-            func.min(Contract.start_date).label("first"),
+            *(
+                func.min(case((_plans(level), Contract.start_date))).label(level.value)
+                for level in LEVELS
+            ),
         )
-        .where(Contract.start_date <= today, Contract.end_date >= today, _plans(level))
+        .where(Contract.start_date <= today, Contract.end_date >= today)
         .group_by(Contract.elevator_id)
-        .subquery()
+        .cte()
     )
+    scans = _MaintenanceScans(ctx, last, planned)
+    _scans.last = scans
+    return scans
 
 
 def maintenance_query(level: MaintenanceLevel) -> Callable[[Context], Select[Any]]:
@@ -226,9 +267,9 @@ def maintenance_query(level: MaintenanceLevel) -> Callable[[Context], Select[Any
         today = ctx.today
         interval = intervals(ctx)[level]
         soon = int(_cfg(ctx, "DUE_SOON_DAYS"))
-        visits = _last_confirmed_visits([lv.value for lv in LEVELS[LEVELS.index(level) :]])
-        planned = _planned_since(level, today)
-        last = func.coalesce(visits.c.last, planned.c.first)
+        scans = _maintenance_scans(ctx)
+        planned_first = scans.planned.c[level.value]
+        last = func.coalesce(scans.last.c[level.value], planned_first)
         limit = today - timedelta(days=interval)  # last < limit: the due date has passed
         return (
             select(
@@ -242,9 +283,13 @@ def maintenance_query(level: MaintenanceLevel) -> Callable[[Context], Select[Any
                     _text(level.value),
                 )
             )
-            .join(planned, planned.c.elevator_id == Elevator.id)
-            .outerjoin(visits, visits.c.elevator_id == Elevator.id)
-            .where(_in_service(), last <= limit + timedelta(days=soon))
+            .join(scans.planned, scans.planned.c.elevator_id == Elevator.id)
+            .outerjoin(scans.last, scans.last.c.elevator_id == Elevator.id)
+            .where(
+                _in_service(),
+                planned_first.is_not(None),
+                last <= limit + timedelta(days=soon),
+            )
         )
 
     return query

@@ -125,6 +125,8 @@ class Record(Model):
         Index("ix_records_kind_subject", "kind", "subject_id"),
         # The patrols of one day (the daily patrol rule), whatever the history's length.
         Index("ix_records_kind_occurred_elevator", "kind", "occurred_on", "elevator_id"),
+        # Visits submitted before a time, read from the index alone (D1.maintenance.unconfirmed).
+        Index("ix_records_kind_created", "kind", "created_at", "elevator_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

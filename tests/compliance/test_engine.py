@@ -216,3 +216,19 @@ def test_open_alerts_panel(app: Flask, cworld: World) -> None:
     assert patrol_views
     assert "2026-05-05" in " ".join(v.message for v in patrol_views)
     assert all(v.link and v.link.startswith("/") for v in views)
+
+
+def test_the_level_rules_share_one_scan_of_the_visits_and_one_of_the_contracts(app: Flask) -> None:
+    """The statement names each maintenance scan once (one column per level), not once a level."""
+    from elevator_safety.compliance.rules_a import LEVELS
+
+    ctx = Context.current(local(2026, 11, 30, 9))
+    sql = str(engine.violations_select(engine.RULES, ctx).compile(db.engine))
+    assert sql.count("max(CASE WHEN") == len(LEVELS)
+    assert sql.count("min(CASE WHEN") == len(LEVELS)
+    # another context (another group of sites) gets scans of its own
+    other = Context.current(local(2026, 12, 1, 9))
+    both = union_all(
+        engine.violations_select(engine.RULES, ctx), engine.violations_select(engine.RULES, other)
+    )
+    assert str(both.compile(db.engine)).count("max(CASE WHEN") == 2 * len(LEVELS)
