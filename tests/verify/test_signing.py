@@ -332,8 +332,12 @@ def test_signs_and_checks_inside_a_running_event_loop(app):
 
 def _pyhanko_container(signer: signing._LoadedSigner, digest: bytes, **kw):  # type: ignore[no-untyped-def]
     """The container pyHanko itself builds for a digest (the template bypassed)."""
-    call = signing.SimpleSigner.async_sign(signer, digest, "sha256", **kw)
-    return asyncio.run(call)
+    return _run(lambda: signing.SimpleSigner.async_sign(signer, digest, "sha256", **kw))
+
+
+def _run(coroutine):  # type: ignore[no-untyped-def]
+    """Run a coroutine to its end, also when an earlier test left an event loop running."""
+    return signing.outside_event_loop(lambda: asyncio.run(coroutine()))
 
 
 def test_the_template_gives_byte_for_byte_the_container_pyhanko_builds(app):
@@ -344,8 +348,10 @@ def test_the_template_gives_byte_for_byte_the_container_pyhanko_builds(app):
     assert signer._templates[("sha256", True)] is not None
     settings = PdfCMSSignedAttributes(signing_time=datetime.now(UTC))
     for digest in (bytes(range(32)), hashes_of(b"another document")):
-        ours = asyncio.run(
-            signer.async_sign(digest, "sha256", use_pades=True, signed_attr_settings=settings)
+        ours = _run(
+            lambda digest=digest: signer.async_sign(
+                digest, "sha256", use_pades=True, signed_attr_settings=settings
+            )
         )
         theirs = _pyhanko_container(signer, digest, use_pades=True, signed_attr_settings=settings)
         assert ours.dump() == theirs.dump()  # RSA PKCS#1 v1.5 signatures are deterministic
@@ -375,8 +381,8 @@ def test_a_container_with_other_attributes_makes_no_template(app):
     assert "signing_time" in types
     assert signing._CmsTemplate.of(container, digest) is None
     # and such a signature is never filled from the PAdES template
-    ours = asyncio.run(
-        signer.async_sign(digest, "sha256", use_pades=False, signed_attr_settings=settings)
+    ours = _run(
+        lambda: signer.async_sign(digest, "sha256", use_pades=False, signed_attr_settings=settings)
     )
     signed = {a["type"].native for a in ours["content"]["signer_infos"][0]["signed_attrs"]}
     assert "signing_time" in signed
