@@ -141,13 +141,12 @@ class _CmsTemplate:
             return None
         attrs = info["signed_attrs"].dump()
         signature = info["signature"].native
-        template = cls(digest, attrs, signature, der)
         parts = (digest, attrs, signature)
         if attrs[:1] != b"\xa0" or any(der.count(part) != 1 for part in parts):
             return None
         if attrs.count(digest) != 1:
             return None
-        return template
+        return cls(digest, attrs, signature, der)
 
     def fill(self, digest: bytes, sign: Any) -> asn1_cms.ContentInfo | None:
         """Return the container for another digest, signed by ``sign(data)``; None if it differs.
@@ -185,7 +184,7 @@ class _LoadedSigner(SimpleSigner):
         #: characters of its hexadecimal form: two per byte.
         self.reserved = 2 * (sum(len(cert.dump()) for cert in certificates) + CMS_OVERHEAD)
 
-        self._templates: dict[tuple[str, bool], _CmsTemplate | None] = {}
+        self._templates: dict[str, _CmsTemplate | None] = {}
         self._template_lock = threading.Lock()
 
     async def async_sign(  # type: ignore[override]
@@ -229,10 +228,10 @@ class _LoadedSigner(SimpleSigner):
         )
         if not plain:
             return await super().async_sign(data_digest, digest_algorithm, **arguments)
-        key = (digest_algorithm, bool(use_pades))
+        # Only plain PAdES signatures get here: the digest algorithm alone tells templates apart.
         with self._template_lock:
-            known = key in self._templates
-            template = self._templates.get(key)
+            known = digest_algorithm in self._templates
+            template = self._templates.get(digest_algorithm)
         if template is not None:
             filled = template.fill(data_digest, lambda data: self.sign_raw(data, digest_algorithm))
             if filled is not None:
@@ -240,7 +239,7 @@ class _LoadedSigner(SimpleSigner):
         container = await super().async_sign(data_digest, digest_algorithm, **arguments)
         if not known:
             with self._template_lock:
-                self._templates[key] = _CmsTemplate.of(container, data_digest)
+                self._templates[digest_algorithm] = _CmsTemplate.of(container, data_digest)
         return container
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
