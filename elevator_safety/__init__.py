@@ -38,10 +38,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _refuse_unsafe_production(app)
 
     from elevator_safety import errors, security, templating
+    from elevator_safety.db import configure_postgres
     from elevator_safety.extensions import babel, csrf, db, limiter, login_manager, migrate
     from elevator_safety.i18n import select_locale, select_timezone
 
     db.init_app(app)
+    with app.app_context():
+        configure_postgres(db.engine, jit=bool(app.config["DATABASE_JIT"]))
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -13,6 +13,9 @@ DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # noqa: S105 - the known placehol
 SECRET_KEY = DEFAULT_SECRET_KEY
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+#: PostgreSQL's JIT compilation of expensive statements (elevator_safety/db.py).
+#: Off: compiling the evaluation's statement costs more than running it.
+DATABASE_JIT = False
 
 #: Interface language: Chinese by default, English on request.
 BABEL_DEFAULT_LOCALE = "zh_Hans_CN"

@@ -108,3 +108,30 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor.execute(pragma)
     finally:
         cursor.close()
+
+
+def _jit_off(dbapi_connection: Any, _record: Any) -> None:
+    """Turn PostgreSQL's JIT compilation off for this connection's whole life.
+
+    Committed at once: a SET inside a transaction that is later rolled back
+    (as the pool does when a connection is returned) would be undone.
+    """
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()
+
+
+def configure_postgres(engine: Engine, jit: bool) -> None:
+    """Apply the configured session settings to a PostgreSQL engine's connections.
+
+    JIT is off unless ``DATABASE_JIT`` is true. PostgreSQL compiles a statement
+    whose estimated cost passes ``jit_above_cost`` (and optimises and inlines it
+    past ``jit_optimize_above_cost``). For the evaluation's statement of every
+    rule together (850 functions) compiling took 5.7 s while the statement
+    itself ran in about 0.3 s (measured at 10,000 elevators with the thresholds
+    at zero; at 100,000 elevators its estimated cost passes them unforced).
+    """
+    if engine.dialect.name != "postgresql" or jit:
+        return
+    if not event.contains(engine, "connect", _jit_off):
+        event.listen(engine, "connect", _jit_off)

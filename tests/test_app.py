@@ -48,6 +48,23 @@ def test_sqlite_pragmas_on_every_connection(app):
         db.engine.dispose()
 
 
+@pytest.mark.skipif(not ON_POSTGRES, reason="JIT is a PostgreSQL setting")
+def test_postgres_connections_run_without_jit_unless_configured(app, app_config, shared_instance):
+    for _ in range(2):
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
+            conn.rollback()  # a rolled-back transaction does not bring it back
+            assert conn.execute(text("SHOW jit")).scalar() == "off"
+        db.engine.dispose()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        server_default = conn.execute(text("SELECT reset_val FROM pg_settings WHERE name = 'jit'"))
+        expected = server_default.scalar()
+    with_jit = create_app(app_config | {"DATABASE_JIT": True})
+    with with_jit.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("SHOW jit")).scalar() == expected
+    dispose(with_jit)
+
+
 def test_healthz_ok(client):
     response = client.get("/healthz")
     assert response.status_code == 200
