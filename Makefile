@@ -42,6 +42,9 @@ run: setup system-deps db
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C stops everything)"
 	@ELEVATOR_SAFETY_COOKIE_SECURE=false HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) bash scripts/serve.sh
 
+## Test processes (pytest-xdist): one per CPU; TEST_WORKERS=0 runs the tests in pytest's own process.
+TEST_WORKERS ?= auto
+
 ## SQLite always; PostgreSQL too when TEST_DATABASE_URL is set.
 test: setup system-deps
 	$(MAKE) --no-print-directory test-sqlite
@@ -49,10 +52,10 @@ test: setup system-deps
 	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped (CI sets it)."; fi
 
 test-sqlite:
-	env -u TEST_DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+	env -u TEST_DATABASE_URL $(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres:
-	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .
