@@ -163,22 +163,25 @@ def earliest_in_time(today: date, months: int) -> date:
 
 
 def _roster_days(ctx: Context) -> Any:
-    """Return a subquery of the horizon's local days of every zone a site is in.
+    """Return (subquery, first start, last end) of the horizon's local days of every zone.
 
-    Columns: zone, day (YYYY-MM-DD), starts, ends (the local day's 00:00 and
-    24:00 in UTC), state (today's gap is overdue, a later day's due soon).
-    Computed in Python (time zones), one row per zone and day.
+    The subquery's columns: zone, day (YYYY-MM-DD), starts, ends (the local
+    day's 00:00 and 24:00 in UTC), state (today's gap is overdue, a later
+    day's due soon). Computed in Python (time zones), one row per zone and
+    day. None when there is no site.
     """
     days = int(ctx.config.get("ROSTER_HORIZON_DAYS", 7))
     zones = sorted(
         {zone or "Asia/Shanghai" for zone in db.session.scalars(select(Site.timezone).distinct())}
     )
     rows = []
+    windows = []
     for zone in zones:
         first = ctx.now.astimezone(ZoneInfo(zone)).date()
         for offset in range(days):
             day = first + timedelta(days=offset)
             starts, ends = register_rules.day_window(day, zone)
+            windows.append((starts, ends))
             state = State.overdue if day <= ctx.today else State.due_soon
             rows.append(
                 select(
@@ -191,23 +194,71 @@ def _roster_days(ctx: Context) -> Any:
             )
     if not rows:
         return None
-    return (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("roster_days")
+    subquery = (union_all(*rows) if len(rows) > 1 else rows[0]).subquery("roster_days")
+    return subquery, min(w[0] for w in windows), max(w[1] for w in windows)
 
 
-def _shifts() -> Any:
-    """Return a subquery (site_id, starts_at, ends_at) of the shifts not withdrawn."""
+def _covered_stretches(since: Any, until: Any) -> Any:
+    """Return a subquery (site_id, starts, ends): each site's shifts merged into stretches.
+
+    Shifts not withdrawn that reach into [since, until), ordered by start
+    within their site; a shift starts a new stretch when it begins after
+    every earlier shift of the site has ended (one that begins exactly when
+    another ends continues it). A stretch is one unbroken covered time. The
+    shifts left out end before ``since`` or begin after ``until``, so they
+    change no stretch inside the window.
+    """
     withdrawal = aliased(RegisterEntry)
-    return (
-        select(RegisterEntry.site_id, RegisterEntry.starts_at, RegisterEntry.ends_at)
+    order = (RegisterEntry.starts_at, RegisterEntry.ends_at, RegisterEntry.id)
+    shifts = (
+        select(
+            RegisterEntry.site_id,
+            RegisterEntry.starts_at,
+            RegisterEntry.ends_at,
+            func.max(RegisterEntry.ends_at)
+            .over(partition_by=RegisterEntry.site_id, order_by=order, rows=(None, -1))
+            .label("covered_until"),
+            *order[2:],
+        )
         .where(
             RegisterEntry.kind == RegisterKind.roster_shift,
             RegisterEntry.starts_at.is_not(None),
             RegisterEntry.ends_at > RegisterEntry.starts_at,
+            RegisterEntry.ends_at > literal(since, UTCDateTime()),
+            RegisterEntry.starts_at < literal(until, UTCDateTime()),
             ~exists().where(
                 withdrawal.subject_id == RegisterEntry.id,
                 withdrawal.kind == RegisterKind.roster_withdrawal,
             ),
         )
+        .subquery()
+    )
+    begins = case(
+        (
+            or_(shifts.c.covered_until.is_(None), shifts.c.starts_at > shifts.c.covered_until),
+            1,
+        ),
+        else_=0,
+    )
+    numbered = select(
+        shifts.c.site_id,
+        shifts.c.starts_at,
+        shifts.c.ends_at,
+        func.sum(begins)
+        .over(
+            partition_by=shifts.c.site_id,
+            order_by=(shifts.c.starts_at, shifts.c.ends_at, shifts.c.id),
+            rows=(None, 0),
+        )
+        .label("stretch"),
+    ).subquery()
+    return (
+        select(
+            numbered.c.site_id,
+            func.min(numbered.c.starts_at).label("starts"),
+            func.max(numbered.c.ends_at).label("ends"),
+        )
+        .group_by(numbered.c.site_id, numbered.c.stretch)
         .subquery()
     )
 
@@ -216,37 +267,28 @@ def _roster_query(ctx: Context) -> Select[Any]:
     """D6.roster: every elevator of a site whose roster has a gap on a day of the horizon.
 
     A local day is covered when every moment of it is inside a shift that was
-    not withdrawn. A gap can only begin at the day's 00:00 or where a shift
-    ends, so the day has a gap when one of those points inside the day is in
-    no shift: one set-based query over every site. Period is the gap day
-    (YYYY-MM-DD); today's gap is overdue, a later day's due soon. Detail
-    ``site_id|day``.
+    not withdrawn. The site's shifts are merged into unbroken stretches
+    (``_covered_stretches``, a window function over the site's shifts), so a
+    day is covered when one stretch holds all of it, and has a gap otherwise:
+    one set-based query over every site. Period is the gap day (YYYY-MM-DD);
+    today's gap is overdue, a later day's due soon. Detail ``site_id|day``.
     """
-    days = _roster_days(ctx)
-    if days is None:
+    horizon = _roster_days(ctx)
+    if horizon is None:
         return _nothing()
+    days, since, until = horizon
     zone = func.coalesce(Site.timezone, _text("Asia/Shanghai"))
-    ends = _shifts()
-    points = union_all(
-        select(Site.id.label("site_id"), days.c.day, days.c.state, days.c.starts.label("p")).join(
-            days, days.c.zone == zone
-        ),
-        select(Site.id, days.c.day, days.c.state, ends.c.ends_at)
-        .join(days, days.c.zone == zone)
-        .join(ends, ends.c.site_id == Site.id)
-        .where(ends.c.ends_at > days.c.starts, ends.c.ends_at < days.c.ends),
-    ).subquery()
-    covering = _shifts()
+    stretches = _covered_stretches(since, until)
     gaps = (
-        select(points.c.site_id, points.c.day, points.c.state)
+        select(Site.id.label("site_id"), days.c.day, days.c.state)
+        .join(days, days.c.zone == zone)
         .where(
             ~exists().where(
-                covering.c.site_id == points.c.site_id,
-                covering.c.starts_at <= points.c.p,
-                covering.c.ends_at > points.c.p,
+                stretches.c.site_id == Site.id,
+                stretches.c.starts <= days.c.starts,
+                stretches.c.ends >= days.c.ends,
             )
         )
-        .distinct()
         .subquery()
     )
     return (

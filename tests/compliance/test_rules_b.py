@@ -131,6 +131,67 @@ def test_roster_one_minute_missing_today_is_overdue(app: Flask, world: World) ->
     )
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_roster_gaps_match_the_registers_arithmetic(app: Flask, world: World, seed: int) -> None:
+    """Random rosters in two zones: the rule's gap days are those of registers.rules.
+
+    Shifts of whole hours and odd minutes overlap, touch, leave holes and
+    cross midnight; some are withdrawn, some lie wholly before the horizon.
+    """
+    import random
+
+    from elevator_safety.registers import rules as register_rules
+    from tests.factories import make_site
+
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    sites = [world.own.site, world.foreign.site]
+    extra = make_site(world.own.org, district_code="510104", district_name="x")
+    extra.timezone = "Asia/Urumqi"
+    sites.append(extra)
+    make_elevator(extra, world.own.officer)
+    world.foreign.site.timezone = "Asia/Kathmandu"  # UTC+05:45
+    db.session.flush()
+    horizon = app.config["ROSTER_HORIZON_DAYS"]
+    for site in sites:
+        cursor = NOW - timedelta(days=2, hours=rng.randrange(24))
+        while cursor < NOW + timedelta(days=horizon + 1):
+            length = timedelta(hours=rng.choice([4, 8, 12, 24]), minutes=rng.choice([0, 0, 1, 30]))
+            start = cursor + timedelta(minutes=rng.choice([-90, -1, 0, 0, 0, 1, 60]))
+            officer = world.own.officer if site is not world.foreign.site else world.foreign.officer
+            made = chain.signed(
+                site,
+                RegisterKind.roster_shift,
+                {"who": "x"},
+                officer,
+                starts_at=start,
+                ends_at=start + length,
+                occurred_at=NOW - timedelta(days=3),
+            )
+            if rng.random() < 0.15:
+                chain.signed(
+                    site,
+                    RegisterKind.roster_withdrawal,
+                    {},
+                    officer,
+                    subject=made,
+                    occurred_at=NOW - timedelta(hours=1),
+                )
+            cursor = start + length
+    db.session.commit()
+    result = rows(app, "D6.roster")
+    gap_days = 0
+    for site in sites:
+        expected = {
+            (day.isoformat(), f"{site.id}|{day.isoformat()}")
+            for day, gaps in register_rules.site_roster_gaps(site, horizon, NOW)
+            if gaps
+        }
+        found = {(row[1], row[3]) for row in result if row[3].startswith(f"{site.id}|")}
+        assert found == expected, site.timezone
+        gap_days += len(expected)
+    assert 0 < gap_days < len(sites) * horizon  # some days have gaps, some are covered
+
+
 def test_roster_skips_out_of_service(app: Flask, world: World) -> None:
     elevator = world.own.elevators[0]
     elevator.status = ElevatorStatus.out_of_service
