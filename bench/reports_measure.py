@@ -17,13 +17,18 @@ the app.) WHAT is one of:
 * ``archive``: the one-year elevator archive, rendered and signed once after
   one untimed sheet, with the time its SQL took;
 * ``bulk``: one bulk export (``desk.services.run_export``) of the spec's
-  district for the month, as the scheduler runs it; the ZIP is checked
-  (every entry a PDF, the manifest lists them all) and RSS is sampled during
-  the run, so that growth with the count would show;
+  district for the month, as the scheduler runs it, with the app's
+  ``EXPORT_PROCESSES`` worker processes; the ZIP is checked (every entry a
+  PDF, the manifest lists them all) and RSS is sampled during the run, this
+  process's and its workers' (each worker's ``VmHWM`` as last read, and the
+  highest sum of the RSS of all of them), so that growth with the count
+  would show;
 
 Instrumentation: SQL time comes from SQLAlchemy's cursor events; in ``bulk``
 the render and sign functions the export calls are wrapped with timers in
-this process only (nothing in the app changes).
+this process only (nothing in the app changes): with worker processes they
+time nothing, and the workers' CPU comes from ``RUSAGE_CHILDREN`` (counted
+once the pool has ended).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ from bench.memory import peak_rss_mb
 from bench.pages import p95
 from elevator_safety import create_app
 from elevator_safety.auth.models import User
+from elevator_safety.desk import documents
 from elevator_safety.desk import services as desk
 from elevator_safety.desk.models import ExportJob, ExportStatus
 from elevator_safety.extensions import db
@@ -81,9 +87,9 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
 
 
-def cpu_s() -> float:
-    """Return the CPU seconds (user + system) this process used so far."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def cpu_s(who: int = resource.RUSAGE_SELF) -> float:
+    """Return the CPU seconds (user + system) this process (or its ended children) used so far."""
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -234,16 +240,57 @@ def measure_archive(spec: Spec) -> Figures:
     }
 
 
+def children_pids() -> list[int]:
+    """Return the ids of this process's children (the export's workers, the resource tracker)."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _status_mb(pid: int, key: str) -> float:
+    """Return a ``VmRSS``/``VmHWM`` line of a process's status in MB (0 once it has ended)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{key}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class RssSamples:
+    """RSS samples of this process, the sum over it and its children, and each child's peak."""
+
+    own: list[tuple[float, float]] = field(default_factory=list)
+    total_peak_mb: float = 0.0
+    child_peaks_mb: dict[int, float] = field(default_factory=dict)
+
+    def take(self, at: float) -> None:
+        own = rss_mb()
+        self.own.append((at, own))
+        total = own
+        for pid in children_pids():
+            total += _status_mb(pid, "VmRSS")
+            peak = _status_mb(pid, "VmHWM")
+            self.child_peaks_mb[pid] = max(peak, self.child_peaks_mb.get(pid, 0.0))
+        self.total_peak_mb = max(self.total_peak_mb, total)
+
+
 @contextmanager
-def rss_sampler() -> Iterator[list[tuple[float, float]]]:
-    """Yield a list that a thread fills with (seconds since start, RSS MB) until the block ends."""
-    samples: list[tuple[float, float]] = []
+def rss_sampler() -> Iterator[RssSamples]:
+    """Yield samples that a thread takes every RSS_EVERY_S until the block ends."""
+    samples = RssSamples()
     stop = threading.Event()
     started = time.perf_counter()
 
     def sample() -> None:
         while not stop.wait(RSS_EVERY_S):
-            samples.append((time.perf_counter() - started, rss_mb()))
+            samples.take(time.perf_counter() - started)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -272,9 +319,10 @@ def check_zip(path: Path) -> dict[str, float]:
         for name in names:
             with archive.open(name) as entry:
                 pdfs += entry.read(5) == b"%PDF-"
-        first = next((n for n in names if n.startswith("archives/")), None)
-        pages = page_count(archive.read(first)) if first else 0
+        archives = [n for n in names if n.startswith("archives/")]
+        pages = page_count(archive.read(archives[0])) if archives else 0
     return {
+        "bulk_archives": float(len(archives)),
         "bulk_first_archive_pages": float(pages),
         "zip_entries": float(len(names)),
         "zip_pdfs": float(pdfs),
@@ -308,7 +356,7 @@ def timed_calls() -> Iterator[dict[str, Timer]]:
         (render, "elevator_archive", "archive"),
         (render, "site_summary", "site"),
         (render, "district_summary", "district"),
-        (desk, "sign_pdf", "sign"),
+        (documents, "sign_pdf", "sign"),
     ]
     originals = [(module, name, getattr(module, name)) for module, name, _ in patches]
     for module, name, key in patches:
@@ -323,18 +371,19 @@ def timed_calls() -> Iterator[dict[str, Timer]]:
 def measure_bulk(spec: Spec) -> Figures:
     """Run one bulk export of the district for the month and time it (see the docstring)."""
     app = open_app(spec)
+    processes = int(app.config["EXPORT_PROCESSES"])
     with app.app_context(), timed_calls() as timers:
         job_id = _queue(app, spec)
         db.session.remove()
         before = peak_mb()
         clock = SqlClock()
         clock.attach()
-        cpu = cpu_s()
+        cpu, workers_cpu = cpu_s(), cpu_s(resource.RUSAGE_CHILDREN)
         with rss_sampler() as samples:
             started = time.perf_counter()
             desk.run_export(job_id)
             wall = time.perf_counter() - started
-        cpu = cpu_s() - cpu
+        cpu, workers_cpu = cpu_s() - cpu, cpu_s(resource.RUSAGE_CHILDREN) - workers_cpu
         job = db.session.get(ExportJob, job_id, populate_existing=True)
         if job is None or job.status != ExportStatus.done or not job.file_name:
             raise RuntimeError(f"the export did not finish: {job.error if job else 'no job'}")
@@ -342,13 +391,16 @@ def measure_bulk(spec: Spec) -> Figures:
         documents = job.done_count
         db.session.remove()
         db.engine.dispose()
-    archives = timers["archive"].calls
+    own = samples.own
+    workers = sorted(samples.child_peaks_mb.values())
     return figures | {
+        "bulk_processes": float(processes),
         "bulk_s": wall,
         "bulk_cpu_s": cpu,
-        "bulk_archives": float(archives),
+        "bulk_workers_cpu_s": workers_cpu,
         "bulk_documents": float(documents),
-        "bulk_archives_per_s": archives / wall,
+        "bulk_archives_per_s": figures["bulk_archives"] / wall,
+        # Timed in this process: with worker processes the rendering and signing are theirs.
         "bulk_archive_render_s": timers["archive"].seconds,
         "bulk_summary_render_s": timers["site"].seconds + timers["district"].seconds,
         "bulk_site_summaries": float(timers["site"].calls),
@@ -356,9 +408,12 @@ def measure_bulk(spec: Spec) -> Figures:
         "bulk_sql_s": clock.seconds,
         "bulk_queries": float(clock.queries),
         "bulk_rss_before_mb": before,
-        "bulk_rss_tenth_mb": rss_at(samples, 0.1),
-        "bulk_rss_end_mb": samples[-1][1] if samples else rss_mb(),
+        "bulk_rss_tenth_mb": rss_at(own, 0.1),
+        "bulk_rss_end_mb": own[-1][1] if own else rss_mb(),
         "bulk_rss_peak_mb": peak_mb(),
+        "bulk_worker_rss_peak_mb": workers[-1] if workers else 0.0,
+        "bulk_workers_seen": float(len(workers)),
+        "bulk_total_rss_peak_mb": samples.total_peak_mb,
     }
 
 

@@ -161,6 +161,9 @@ REPORT_SIGNING_CERT = ""
 #: Where bulk exports are written and for how long they are kept.
 EXPORT_DIR = ""
 EXPORT_KEEP_DAYS = 7
+#: Processes that render and sign an export's documents side by side (ReportLab is pure
+#: Python: one process renders on one CPU); 1 renders them in the scheduler process itself.
+EXPORT_PROCESSES = 2
 #: A running export whose progress has not moved for this long is marked failed (its
 #: worker died); the exports job checks every minute.
 EXPORT_STALE_MINUTES = 15

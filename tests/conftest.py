@@ -38,6 +38,8 @@ def base_config(uri: str, instance: Path) -> dict:
         "SERVER_NAME": None,
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "EXPORT_DIR": str(instance / "exports"),
+        # Exports render in the test's process; tests/desk/test_export_processes.py runs workers.
+        "EXPORT_PROCESSES": 1,
     }
 
 

@@ -18,10 +18,12 @@ empty) entry by entry, in this order:
   such month (district exports only);
 * ``manifest.csv``: file name, SHA-256 and size of every entry above, last.
 
-Every PDF is rendered unsigned into memory, signed (``sign_pdf`` needs the
-whole document), hashed and written to the ZIP before the next one is
-rendered, and the progress (``done_count``) is committed after each. Memory
-stays constant whatever the count: one document is in memory at a time, the
+Every PDF is rendered unsigned into memory and signed (``sign_pdf`` needs
+the whole document) by ``desk.documents``: in this process, or with
+``EXPORT_PROCESSES`` above 1 by that many worker processes, a few documents
+ahead, their results taken in order. Each is hashed and written to the ZIP,
+and the progress (``done_count``) is committed after each. Memory stays
+constant whatever the count: a few documents are in memory at a time, the
 elevators and sites are read in keyset pages of ``PAGE_ROWS`` ids, each
 commit expires the ORM objects a document loaded (the session only keeps weak
 references to unchanged objects), and the manifest's lines go to a temporary
@@ -46,13 +48,11 @@ import os
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import partial
-from io import BytesIO
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
@@ -63,13 +63,12 @@ from sqlalchemy.orm import Session
 from elevator_safety import audit
 from elevator_safety.auth.models import OrgKind, User
 from elevator_safety.db import now_utc
+from elevator_safety.desk.documents import Document, signed_documents
 from elevator_safety.desk.models import ExportJob, ExportStatus
 from elevator_safety.desk.search import DOWNLOAD_ACTION, EXPORT_OBJECT
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
 from elevator_safety.registry.models import Elevator, Site
-from elevator_safety.reports import render
-from elevator_safety.reports.signing import sign_pdf
 from elevator_safety.scoping import scoped_sites
 
 log = logging.getLogger(__name__)
@@ -83,10 +82,6 @@ CHUNK_BYTES = 1 << 20
 #: Name of the manifest entry and its header row.
 MANIFEST = "manifest.csv"
 MANIFEST_HEADER = ("file_name", "sha256", "size_bytes")
-
-#: A function that writes one unsigned PDF to a binary stream.
-Producer = Callable[[BinaryIO], None]
-
 
 # --- who may do what ----------------------------------------------------------------
 
@@ -324,33 +319,21 @@ def document_count(job: ExportJob) -> int:
     return int(elevators or 0) + (int(sites or 0) + districts) * months
 
 
-def _documents(job: ExportJob, user: User) -> Iterator[tuple[str, Producer]]:
-    """Yield (entry name, producer) of every PDF of the export, loading one object at a time."""
+def _documents(job: ExportJob, user: User) -> Iterator[tuple[str, Document]]:
+    """Yield (entry name, document) of every PDF of the export, reading ids a page at a time."""
     start, end = job.period_start, job.period_end
     span = f"{start:%Y%m%d}-{end:%Y%m%d}"
     for elevator_id, code in _keyset(_elevator_ids(job), Elevator.equipment_code):
-        elevator = db.session.get(Elevator, elevator_id)
-        if elevator is not None:
-            produce = partial(render.elevator_archive, elevator, start, end, user)
-            yield f"archives/{_safe(code)}_{span}.pdf", produce
+        document = Document("archive", elevator_id, start, end, user.id)
+        yield f"archives/{_safe(code)}_{span}.pdf", document
     for (site_id,) in _keyset(_site_ids(job), Site.id):
         for month in _months(start, end):
-            site = db.session.get(Site, site_id)
-            if site is not None:
-                produce = partial(render.site_summary, site, month, user)
-                yield f"summaries/site-{site_id}_{month:%Y-%m}.pdf", produce
+            document = Document("site", site_id, month, month, user.id)
+            yield f"summaries/site-{site_id}_{month:%Y-%m}.pdf", document
     if job.district_code:
         for month in _months(start, end):
-            produce = partial(render.district_summary, job.district_code, month, user)
-            yield f"summaries/district-{_safe(job.district_code)}_{month:%Y-%m}.pdf", produce
-
-
-def _signed(produce: Producer) -> bytes:
-    """Render one unsigned PDF into memory and return it signed."""
-    with BytesIO() as buffer:
-        produce(buffer)
-        unsigned = buffer.getvalue()
-    return sign_pdf(unsigned)
+            document = Document("district", job.district_code, month, month, user.id)
+            yield f"summaries/district-{_safe(job.district_code)}_{month:%Y-%m}.pdf", document
 
 
 class _ZipOut:
@@ -403,8 +386,8 @@ def _write_zip(job: ExportJob, user: User, path: Path) -> None:
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     out = _ZipOut(path, now_utc().astimezone(zone))
     try:
-        for name, produce in _documents(job, user):
-            out.add(name, _signed(produce))
+        for name, data in signed_documents(_documents(job, user)):
+            out.add(name, data)
             job.done_count += 1
             job.progress_at = now_utc()
             db.session.commit()

@@ -34,6 +34,8 @@ KEYS = {
     "bulk_archives_per_s",
     "bulk_rss_peak_mb",
     "bulk_rss_tenth_mb",
+    "bulk_worker_rss_peak_mb",
+    "bulk_total_rss_peak_mb",
     "baseline_sheet_median_s",
     "baseline_archive_s",
     "baseline_archive_pages",
@@ -65,6 +67,11 @@ def test_every_figure_comes_back(run):
     assert figures["sheet_patrol_pages"] >= 1
     assert figures["sheet_maintenance_pages"] >= 1
     assert figures["bulk_archives"] == figures["district_elevators"] == TINY.elevators
+    # The export ran as configured by default: two worker processes (and multiprocessing's
+    # resource tracker), all sampled.
+    assert figures["bulk_processes"] == 2
+    assert figures["bulk_workers_seen"] >= 2
+    assert figures["bulk_total_rss_peak_mb"] > figures["bulk_worker_rss_peak_mb"] > 0
     assert figures["year_records"] == figures["archive_records"]
 
 
@@ -122,7 +129,7 @@ def test_the_report_prints_each_target_with_its_verdict(run, capsys):
     for text in ("record sheet", "one-year archive", "bulk export", "peak RSS"):
         assert text in out
     lines = [line for line in out.splitlines() if "target" in line]
-    assert len(lines) == 5
+    assert len(lines) == 7  # with the bulk export's worker processes and their sum
     assert all(line.endswith(("OK", "MISSED")) for line in lines)
     assert all("ratio to baseline" in line for line in lines if "RSS" not in line)
 

@@ -71,3 +71,8 @@ def make_done_job(user: User, *, site: Site | None = None) -> ExportJob:
     job.expires_at = finished + timedelta(days=7)
     db.session.commit()
     return job
+
+
+def read_zip(job: ExportJob) -> zipfile.ZipFile:
+    """Open a finished export's ZIP."""
+    return zipfile.ZipFile(services.export_dir() / job.file_name)

@@ -8,8 +8,7 @@ import io
 import json
 import re
 import threading
-import zipfile
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,15 +16,15 @@ from sqlalchemy import func, select
 from elevator_safety.audit import AuditEntry
 from elevator_safety.auth.models import OrgKind, Role
 from elevator_safety.db import now_utc
-from elevator_safety.desk import services
+from elevator_safety.desk import documents, services
 from elevator_safety.desk.cli import desk_cli
 from elevator_safety.desk.models import ExportJob, ExportStatus
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
 from elevator_safety.scoping import local_today
 from tests.conftest import log_in
-from tests.desk.helpers import PERIOD, make_done_job, make_job
-from tests.factories import make_elevator, make_org, make_record, make_site, make_user
+from tests.desk.helpers import PERIOD, make_done_job, make_job, read_zip
+from tests.factories import make_elevator, make_org, make_user
 
 NEW = "/desk/exports/new"
 
@@ -243,25 +242,6 @@ def test_list_of_my_exports_is_paginated(client, login_as, world, app):
 # --- the run --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def small_district(world):  # type: ignore[no-untyped-def]
-    """The own district with records in October 2026 and a second, empty site."""
-    own = world.own
-    for elevator in own.elevators:
-        make_record(elevator, own.officer, occurred_at=_at(date(2026, 10, 10)))
-    make_site(own.org, name="Empty Court", district_code="510104")
-    db.session.commit()
-    return own
-
-
-def _at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
-
-
-def read_zip(job: ExportJob) -> zipfile.ZipFile:
-    return zipfile.ZipFile(services.export_dir() / job.file_name)
-
-
 def test_run_export_writes_a_zip_whose_manifest_matches(client, login_as, world, small_district):
     regulator = login_as("regulator")
     job = make_job(regulator, period=(date(2026, 9, 20), date(2026, 10, 31)))
@@ -318,18 +298,18 @@ def test_site_export_holds_the_site_only(world, small_district):
 def test_progress_is_committed_after_every_document(world, small_district, monkeypatch):
     job = make_job(world.own.regulator)
     seen: list[tuple[int, int]] = []
-    signed = services._signed
+    signed = documents.signed_document
 
-    def spy(produce):  # type: ignore[no-untyped-def]
+    def spy(document):  # type: ignore[no-untyped-def]
         # read the row through another connection: only committed progress is visible
         with db.engine.connect() as other:
             row = other.execute(
                 select(ExportJob.done_count, ExportJob.total_count).where(ExportJob.id == job.id)
             ).one()
         seen.append((row[0], row[1]))
-        return signed(produce)
+        return signed(document)
 
-    monkeypatch.setattr(services, "_signed", spy)
+    monkeypatch.setattr(documents, "signed_document", spy)
     services.run_export(job.id)
     total = seen[0][1]
     assert [done for done, _total in seen] == list(range(total))
@@ -405,7 +385,7 @@ def test_a_failing_export_is_marked_failed_and_leaves_no_file(
     def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise DomainError("The font is missing: apt install fonts-wqy-microhei")
 
-    monkeypatch.setattr(services.render, "site_summary", broken)
+    monkeypatch.setattr(documents.render, "site_summary", broken)
     regulator = login_as("regulator")
     job = make_job(regulator)
     services.run_export(job.id)
@@ -424,7 +404,7 @@ def test_an_unexpected_error_names_its_type(world, small_district, monkeypatch):
     def broken(_data: bytes) -> bytes:
         raise OSError("disk full")
 
-    monkeypatch.setattr(services, "sign_pdf", broken)
+    monkeypatch.setattr(documents, "sign_pdf", broken)
     job = make_job(world.own.regulator)
     services.run_export(job.id)
     db.session.expire_all()
@@ -485,16 +465,16 @@ def test_the_stale_limit_is_configurable(app, world):
 def test_a_running_export_shows_progress_at_every_document(world, small_district, monkeypatch):
     job = make_job(world.own.regulator)
     seen: list[datetime | None] = []
-    signed = services._signed
+    signed = documents.signed_document
 
-    def spy(produce):  # type: ignore[no-untyped-def]
+    def spy(document):  # type: ignore[no-untyped-def]
         with db.engine.connect() as other:
             seen.append(
                 other.execute(select(ExportJob.progress_at).where(ExportJob.id == job.id)).scalar()
             )
-        return signed(produce)
+        return signed(document)
 
-    monkeypatch.setattr(services, "_signed", spy)
+    monkeypatch.setattr(documents, "signed_document", spy)
     services.run_export(job.id)
     assert seen
     assert all(moment is not None for moment in seen)
