@@ -21,7 +21,13 @@ from decimal import Decimal
 from typing import Any
 
 
+#: Values that are JSON as they are (exact types: a str or int enum is not one of them).
+_AS_IS = frozenset({str, int, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most values of a record: no further test
+        return value
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError("naive datetime in record content")
