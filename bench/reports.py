@@ -33,7 +33,8 @@ deletes the folder at the end, also after an error or SIGTERM.
 Sizes from the environment: BENCH_REPORTS_ELEVATORS (default 10000, 0 skips;
 read by ``main``, ``python -m bench.reports``), BENCH_REPORTS_BULK (default 1000
 archives), BENCH_REPORTS_LIMIT_S (default 1800: a measurement still running
-then is stopped and reported MISSED, and the run goes on).
+then is stopped and reported MISSED, and the run goes on). BENCH_EXPORT_PROCESSES
+sets the bulk export's EXPORT_PROCESSES (default: the app's, 2).
 """
 
 from __future__ import annotations
@@ -143,13 +144,16 @@ def scratch_database(admin_url: str | None, folder: Path) -> Iterator[str]:
 
 def app_config(folder: Path) -> dict[str, Any]:
     """Return the settings of every app of the run (the children's include the signing files)."""
-    return {
+    config: dict[str, Any] = {
         "SECRET_KEY": "bench",
         "TESTING": True,
         "PUBLIC_BASE_URL": PUBLIC_BASE_URL,
         "EXPORT_DIR": str(folder / "exports"),
         "UPLOAD_FOLDER": str(folder / "uploads"),
     }
+    if processes := os.environ.get("BENCH_EXPORT_PROCESSES"):
+        config["EXPORT_PROCESSES"] = int(processes)
+    return config
 
 
 # --- the year elevator's lockouts and rectifications ------------------------------------------
