@@ -100,21 +100,22 @@ def _raced(token: str | None, error: IntegrityError):  # type: ignore[no-untyped
 
 
 def _saved(record: Record):  # type: ignore[no-untyped-def]
+    record_id, seq = record.id, record.seq  # read before the commit expires them (no reload)
     db.session.commit()
-    failed = services.failed_counts([record.id]).get(record.id, 0)
+    failed = services.failed_counts([record_id]).get(record_id, 0)
     if failed:
         flash(
             ngettext(
                 "Patrol recorded and signed (#%(seq)d in the chain); %(num)d finding opened.",
                 "Patrol recorded and signed (#%(seq)d in the chain); %(num)d findings opened.",
                 failed,
-                seq=record.seq,
+                seq=seq,
             ),
             "warning",
         )
     else:
-        flash(_("Patrol recorded and signed (#%(seq)d in the chain).", seq=record.seq), "success")
-    return redirect(url_for("records.detail", record_id=record.id))
+        flash(_("Patrol recorded and signed (#%(seq)d in the chain).", seq=seq), "success")
+    return redirect(url_for("records.detail", record_id=record_id))
 
 
 # --- the patrol form ----------------------------------------------------------
