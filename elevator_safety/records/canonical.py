@@ -20,7 +20,6 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-
 #: Values that are JSON as they are (exact types: a str or int enum is not one of them).
 _AS_IS = frozenset({str, int, bool, type(None)})
 
