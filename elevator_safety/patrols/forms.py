@@ -10,6 +10,7 @@ before anything is stored.
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
@@ -127,7 +128,18 @@ class PatrolForm(RecordForm, SignatureMixin):
 
 
 def patrol_form_class(items: list[Item]) -> type[PatrolForm]:
-    """Return a form class with the fields of a checklist's items."""
+    """Return a form class with the fields of a checklist's items (one class per item list).
+
+    The class is kept: WTForms orders and binds a class's fields on its first
+    form, and a new class for every request redid that for about a hundred
+    fields. Its fields hold no state between forms (labels are lazy, the
+    validators read only the item and the submitted data).
+    """
+    return _patrol_form_class(tuple(items))
+
+
+@lru_cache(maxsize=32)
+def _patrol_form_class(items: tuple[Item, ...]) -> type[PatrolForm]:
     attrs: dict[str, Any] = {}
     for item in items:
         if item.is_reading:
