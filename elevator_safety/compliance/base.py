@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import Select
 
+from elevator_safety.extensions import db
+
 
 @dataclass(frozen=True)
 class Context:
@@ -63,3 +65,18 @@ class Rule:
     #: Whether the rule still applies to an elevator out of service or decommissioned
     #: (lockout rules do; patrol and maintenance rules do not).
     applies_out_of_service: bool = False
+
+
+def computed_once(query: Select[Any]) -> Select[Any]:
+    """Return ``query`` such that SQLite computes it once rather than per row of a join.
+
+    SQLite flattens a subquery into the query that joins it, and then may
+    evaluate the subquery's conditions (an EXISTS, say) for every row of the
+    join instead of every row of the subquery, or drop the automatic index a
+    grouped subquery needs. OFFSET 0 changes no result and SQLite flattens
+    no subquery with a LIMIT or OFFSET into a join. PostgreSQL chooses by cost
+    and gets the query unchanged.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        return query.offset(0)
+    return query

@@ -46,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from elevator_safety.auth.models import Organisation
-from elevator_safety.compliance.base import Context, Rule
+from elevator_safety.compliance.base import Context, Rule, computed_once
 from elevator_safety.compliance.models import State
 from elevator_safety.compliance.rules_a import findings_rule
 from elevator_safety.db import UTCDateTime
@@ -279,7 +279,8 @@ def _roster_query(ctx: Context) -> Select[Any]:
     days, since, until = horizon
     zone = func.coalesce(Site.timezone, _text("Asia/Shanghai"))
     stretches = _covered_stretches(since, until)
-    gaps = (
+    # Computed once per site and day, not once per elevator and day.
+    gaps = computed_once(
         select(Site.id.label("site_id"), days.c.day, days.c.state)
         .join(days, days.c.zone == zone)
         .where(
@@ -289,8 +290,7 @@ def _roster_query(ctx: Context) -> Select[Any]:
                 stretches.c.ends >= days.c.ends,
             )
         )
-        .subquery()
-    )
+    ).subquery()
     return (
         select(
             *_row(
