@@ -76,6 +76,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     union_all,
@@ -88,6 +89,7 @@ from elevator_safety import config as config_defaults
 from elevator_safety.auth.models import Organisation
 from elevator_safety.compliance.base import Context, Rule
 from elevator_safety.compliance.models import State
+from elevator_safety.extensions import db
 from elevator_safety.lockouts.models import Lockout
 from elevator_safety.records.models import Finding, FindingStatus, Record, RecordKind
 from elevator_safety.registers.models import RegisterEntry, RegisterKind, SiteKey
@@ -189,28 +191,31 @@ def intervals(ctx: Context) -> dict[MaintenanceLevel, int]:
 
 @dataclass(frozen=True)
 class _MaintenanceScans:
-    """The two grouped scans every level's rule reads, as CTEs (one column per level).
+    """What every level's rule reads: one CTE of each elevator's due state per level.
 
-    ``last``: (elevator_id, <level>) the day of the last confirmed visit of the
-    level or a higher one. ``planned``: (elevator_id, <level>) the first day of
-    the contracts in force today that plan the level (NULL when none does).
+    ``due``: (elevator_id, <level>_period, <level>_state) for the elevators in
+    service with a contract in force today; a level's state is NULL when no
+    such contract plans it or its due date is more than DUE_SOON_DAYS away,
+    and its period is the due date.
     """
 
     ctx: Context
-    last: Any
-    planned: Any
+    due: Any
 
 
 _scans = threading.local()
 
 
 def _maintenance_scans(ctx: Context) -> _MaintenanceScans:
-    """Return the maintenance scans of ``ctx``, the same CTE objects for every level's rule.
+    """Return the maintenance scans of ``ctx``, the same CTE object for every level's rule.
 
-    The four level rules used to scan the visits (joined to their
-    confirmations) and the contracts once each. Sharing the CTE objects, an
-    evaluation's statement names them once and the database reads each table
-    once for the four levels. Kept per thread for the last context: the
+    Two grouped scans, one column per level: the day of each elevator's last
+    confirmed visit of the level or a higher one, and the first day of the
+    contracts in force today that plan the level. Joined to the elevators once
+    into ``due``, which the four level rules each read: an evaluation's
+    statement names it once, so the database reads the visits and contracts
+    and joins them once for the four levels (SQLite and PostgreSQL materialise
+    a CTE named more than once). Kept per thread for the last context: the
     engine builds the four rules of one context one after the other.
     """
     known: _MaintenanceScans | None = getattr(_scans, "last", None)
@@ -232,8 +237,14 @@ def _maintenance_scans(ctx: Context) -> _MaintenanceScans:
                 for level in LEVELS
             ),
         )
-        .join(review, and_(review.subject_id == Record.id, review.kind == RecordKind.confirmation))
-        .where(Record.kind == RecordKind.maintenance)
+        .where(
+            Record.kind == RecordKind.maintenance,
+            # EXISTS rather than a join: SQLite then reads the visits from the
+            # covering index (kind, level, elevator_id, occurred_on) and probes the
+            # confirmations' (kind, subject_id) index, instead of fetching every
+            # confirmed visit's table row (32 ms instead of 57 at 10,000 elevators).
+            exists().where(review.subject_id == Record.id, review.kind == RecordKind.confirmation),
+        )
         .group_by(Record.elevator_id)
         .cte()
     )
@@ -250,7 +261,29 @@ def _maintenance_scans(ctx: Context) -> _MaintenanceScans:
         .group_by(Contract.elevator_id)
         .cte()
     )
-    scans = _MaintenanceScans(ctx, last, planned)
+    soon = int(_cfg(ctx, "DUE_SOON_DAYS"))
+    columns = []
+    for level, interval in intervals(ctx).items():
+        planned_first = planned.c[level.value]
+        counted = func.coalesce(last.c[level.value], planned_first)
+        limit = today - timedelta(days=interval)  # counted < limit: the due date has passed
+        columns += [
+            day_plus(counted, literal(interval)).label(f"{level.value}_period"),
+            case(
+                (planned_first.is_(None), null()),
+                (counted < limit, literal(State.overdue.value)),
+                (counted <= limit + timedelta(days=soon), literal(State.due_soon.value)),
+                else_=null(),
+            ).label(f"{level.value}_state"),
+        ]
+    due = (
+        select(Elevator.id.label("elevator_id"), *columns)
+        .join(planned, planned.c.elevator_id == Elevator.id)
+        .outerjoin(last, last.c.elevator_id == Elevator.id)
+        .where(_in_service())
+        .cte()
+    )
+    scans = _MaintenanceScans(ctx, due)
     _scans.last = scans
     return scans
 
@@ -264,33 +297,11 @@ def maintenance_query(level: MaintenanceLevel) -> Callable[[Context], Select[Any
     """
 
     def query(ctx: Context) -> Select[Any]:
-        today = ctx.today
-        interval = intervals(ctx)[level]
-        soon = int(_cfg(ctx, "DUE_SOON_DAYS"))
-        scans = _maintenance_scans(ctx)
-        planned_first = scans.planned.c[level.value]
-        last = func.coalesce(scans.last.c[level.value], planned_first)
-        limit = today - timedelta(days=interval)  # last < limit: the due date has passed
-        return (
-            select(
-                *_row(
-                    Elevator.id,
-                    day_plus(last, literal(interval)),
-                    case(
-                        (last < limit, literal(State.overdue.value)),
-                        else_=literal(State.due_soon.value),
-                    ),
-                    _text(level.value),
-                )
-            )
-            .join(scans.planned, scans.planned.c.elevator_id == Elevator.id)
-            .outerjoin(scans.last, scans.last.c.elevator_id == Elevator.id)
-            .where(
-                _in_service(),
-                planned_first.is_not(None),
-                last <= limit + timedelta(days=soon),
-            )
-        )
+        due = _maintenance_scans(ctx).due
+        state = due.c[f"{level.value}_state"]
+        return select(
+            *_row(due.c.elevator_id, due.c[f"{level.value}_period"], state, _text(level.value))
+        ).where(state.is_not(None))
 
     return query
 
@@ -481,21 +492,35 @@ def findings_rule(duty: str) -> Rule:
 
 
 def _patrolled_on(day: date) -> Any:
-    """Return a subquery (elevator_id) of the elevators with a patrol record on ``day``.
+    """Return a select of the ids of the elevators with a patrol record on ``day``.
 
-    The rule anti-joins it (outer join, ``elevator_id IS NULL``) rather than
-    asking ``NOT EXISTS`` per elevator: SQLite (no statistics) may run such a
-    correlated subquery through the single-column ``occurred_on`` index,
-    reading every record of the day for each elevator, which is quadratic in
-    the elevators. Grouped, the subquery is computed once per day (through
-    ``ix_records_kind_occurred_elevator``: the day's patrols only) and probed
-    through an automatic index; PostgreSQL plans it as a hash or merge anti-join.
+    Read through ``ix_records_kind_occurred_elevator`` (the day's patrols
+    only). The rule never asks ``NOT EXISTS`` per elevator: SQLite (no
+    statistics) may run such a correlated subquery through the single-column
+    ``occurred_on`` index, reading every record of the day for each elevator.
     """
-    return (
-        select(Record.elevator_id.label("elevator_id"))
-        .where(Record.kind == RecordKind.patrol, Record.occurred_on == day)
-        .group_by(Record.elevator_id)
-        .subquery()
+    return select(Record.elevator_id).where(
+        Record.kind == RecordKind.patrol, Record.occurred_on == day
+    )
+
+
+def _unpatrolled(query: Select[Any], day: date) -> Select[Any]:
+    """Return ``query`` (over elevators) kept to the elevators without a patrol on ``day``.
+
+    PostgreSQL gets an anti-join on the day's grouped patrols (planned as a
+    hash or merge anti-join). SQLite gets ``NOT IN``: it builds one temporary
+    index of the day's patrolled elevators and probes it, half the time of the
+    anti-join through an automatic index (36 ms instead of 73 for the eight
+    days at 10,000 elevators). NOT IN is safe: ``records.elevator_id`` is
+    never NULL. PostgreSQL would hash it only when it fits ``work_mem``, and
+    otherwise rescan the day's patrols for each elevator, so it keeps the join.
+    """
+    patrolled = _patrolled_on(day)
+    if db.session.get_bind().dialect.name == "sqlite":
+        return query.where(Elevator.id.not_in(patrolled))
+    grouped = patrolled.group_by(Record.elevator_id).subquery()
+    return query.outerjoin(grouped, grouped.c.elevator_id == Elevator.id).where(
+        grouped.c.elevator_id.is_(None)
     )
 
 
@@ -507,32 +532,22 @@ def patrol_query(ctx: Context) -> Select[Any]:
     if local.hour >= int(_cfg(ctx, "PATROL_DUE_HOUR")):
         days.append((today, State.due_soon))
     days += [(today - timedelta(days=n), State.overdue) for n in range(1, PATROL_LOOKBACK_DAYS + 1)]
+    lockouts = Lockout.__table__
+    ended = func.coalesce(lockouts.c.returned_at, lockouts.c.cancelled_at)
     selects = []
     for day, state in days:
         start = _local_midnight_utc(ctx, day)
         end = _local_midnight_utc(ctx, day + timedelta(days=1))
-        patrolled = _patrolled_on(day)
-        lockout = aliased(Lockout)
         period = _text(day.isoformat())
-        selects.append(
-            select(*_row(Elevator.id, period, literal(state.value), period))
-            .outerjoin(patrolled, patrolled.c.elevator_id == Elevator.id)
-            .where(
-                _in_service(),
-                Elevator.created_at < end,
-                patrolled.c.elevator_id.is_(None),
-                ~exists().where(
-                    and_(
-                        lockout.elevator_id == Elevator.id,
-                        lockout.opened_at < end,
-                        or_(
-                            func.coalesce(lockout.returned_at, lockout.cancelled_at).is_(None),
-                            func.coalesce(lockout.returned_at, lockout.cancelled_at) > start,
-                        ),
-                    )
-                ),
-            )
+        query = select(*_row(Elevator.id, period, literal(state.value), period)).where(
+            _in_service(), Elevator.created_at < end
         )
+        locked = exists().where(
+            lockouts.c.elevator_id == Elevator.id,
+            lockouts.c.opened_at < end,
+            or_(ended.is_(None), ended > start),
+        )
+        selects.append(_unpatrolled(query, day).where(~locked))
     if len(selects) == 1:
         return selects[0]
     union = union_all(*selects).subquery()
