@@ -20,6 +20,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -74,7 +75,14 @@ class RegisterEntry(Model):
     """
 
     __tablename__ = "register_entries"
-    __table_args__ = (UniqueConstraint("site_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "seq"),
+        # The roster rule (D6.roster) reads the shifts from this index alone, in
+        # the order of its window functions (per site, by start).
+        Index(
+            "ix_register_entries_kind_site_span", "kind", "site_id", "starts_at", "ends_at", "id"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
