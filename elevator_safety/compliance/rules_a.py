@@ -355,57 +355,73 @@ def _record_link(elevator_id: int, detail: str | None) -> str:
     return _maintenance_link(elevator_id, detail)
 
 
+def _contract_states(ctx: Context) -> Any:
+    """Return a CTE (elevator_id, current_end, follows, expires) from one pass over the contracts.
+
+    Per elevator with a contract: the last end date of the contracts in force
+    today (NULL when none is), whether one is in force on today +
+    CONTRACT_EXPIRY_WARNING_DAYS, and the earliest qualification expiry of the
+    contractors of the contracts in force today. The three contract rules read
+    it (the same CTE object for one context, like the maintenance scans), so
+    the contracts are grouped once instead of probed per elevator three times.
+    """
+    known = getattr(_scans, "contracts", None)
+    if known is not None and known[0] is ctx:
+        return known[1]
+    today = ctx.today
+    later = today + timedelta(days=int(_cfg(ctx, "CONTRACT_EXPIRY_WARNING_DAYS")))
+    in_force = and_(Contract.start_date <= today, Contract.end_date >= today)
+    in_force_later = and_(Contract.start_date <= later, Contract.end_date >= later)
+    states = (
+        select(
+            Contract.elevator_id.label("elevator_id"),
+            func.max(case((in_force, Contract.end_date))).label("current_end"),
+            func.max(case((in_force_later, literal(1)))).label("follows"),
+            func.min(case((in_force, Organisation.qualification_expires))).label("expires"),
+        )
+        .outerjoin(Organisation, Organisation.id == Contract.contractor_id)
+        .group_by(Contract.elevator_id)
+        .cte()
+    )
+    _scans.contracts = (ctx, states)
+    return states
+
+
 def contract_missing_query(ctx: Context) -> Select[Any]:
     """No contract in force today."""
-    return select(*_row(Elevator.id, _text("-"), literal(State.overdue.value), _text("-"))).where(
-        _in_service(), ~exists().where(_active_contract(ctx.today))
+    states = _contract_states(ctx)
+    return (
+        select(*_row(Elevator.id, _text("-"), literal(State.overdue.value), _text("-")))
+        .outerjoin(states, states.c.elevator_id == Elevator.id)
+        .where(_in_service(), states.c.current_end.is_(None))
     )
 
 
 def contract_expiring_query(ctx: Context) -> Select[Any]:
     """A contract in force today, none in force WARNING days from now."""
-    later = ctx.today + timedelta(days=int(_cfg(ctx, "CONTRACT_EXPIRY_WARNING_DAYS")))
-    current = aliased(Contract)
-    follow = aliased(Contract)
-    last_end = (
-        select(func.max(current.end_date))
-        .where(_active_contract(ctx.today, current))
-        .correlate(Elevator)
-        .scalar_subquery()
+    states = _contract_states(ctx)
+    period = day_text(states.c.current_end)
+    return (
+        select(*_row(states.c.elevator_id, period, literal(State.due_soon.value), period))
+        .join(Elevator, Elevator.id == states.c.elevator_id)
+        .where(_in_service(), states.c.current_end.is_not(None), states.c.follows.is_(None))
     )
-    inner = (
-        select(Elevator.id.label("eid"), last_end.label("end"))
-        .where(
-            _in_service(),
-            exists().where(_active_contract(ctx.today, current)),
-            ~exists().where(_active_contract(later, follow)),
-        )
-        .subquery()
-    )
-    period = day_text(inner.c.end)
-    return select(*_row(inner.c.eid, period, literal(State.due_soon.value), period))
 
 
 def qualification_query(ctx: Context) -> Select[Any]:
     """The contractor of a contract in force: qualification expired or expiring."""
     later = ctx.today + timedelta(days=int(_cfg(ctx, "CONTRACT_EXPIRY_WARNING_DAYS")))
-    inner = (
-        select(
-            Elevator.id.label("eid"),
-            func.min(Organisation.qualification_expires).label("expires"),
-        )
-        .join(Contract, _active_contract(ctx.today))
-        .join(Organisation, Organisation.id == Contract.contractor_id)
-        .where(_in_service(), Organisation.qualification_expires <= later)
-        .group_by(Elevator.id)
-        .subquery()
-    )
-    period = day_text(inner.c.expires)
+    states = _contract_states(ctx)
+    period = day_text(states.c.expires)
     state = case(
-        (inner.c.expires < ctx.today, literal(State.overdue.value)),
+        (states.c.expires < ctx.today, literal(State.overdue.value)),
         else_=literal(State.due_soon.value),
     )
-    return select(*_row(inner.c.eid, period, state, period))
+    return (
+        select(*_row(states.c.elevator_id, period, state, period))
+        .join(Elevator, Elevator.id == states.c.elevator_id)
+        .where(_in_service(), states.c.expires <= later)
+    )
 
 
 def _contracts_link(elevator_id: int, detail: str | None) -> str:

@@ -11,7 +11,7 @@ from elevator_safety.records.services import SignatureSpec, append
 from elevator_safety.rectifications.services import open_finding
 from elevator_safety.registry.models import ElevatorStatus
 from tests.compliance.conftest import local, violations
-from tests.factories import World
+from tests.factories import World, make_contract
 
 
 def visit(world: World, elevator, level: str, at, *, confirm: bool = True):  # type: ignore[no-untyped-def]
@@ -118,6 +118,34 @@ def test_contract_missing_expiring_and_qualification(cworld: World) -> None:
     assert violations("D1.qualification", local(2026, 5, 21, 0, 1))[(other.id, "2026-05-20")] == (
         State.overdue
     )
+
+
+def test_contract_rules_count_only_the_contracts_in_force(cworld: World) -> None:
+    """A contract that starts tomorrow is no contract today; a follow-on one covers the warning;
+    a contractor's qualification counts only while its contract is in force."""
+    side = cworld.own
+    lift, other = side.elevators
+    end = other.contracts[0].end_date
+    db.session.delete(lift.contracts[0])
+    make_contract(lift, side.contractor, start_date=date(2026, 5, 5), end_date=date(2027, 6, 30))
+    lapsed = cworld.foreign.contractor
+    lapsed.qualification_expires = date(2026, 1, 1)
+    make_contract(
+        other, lapsed, start_date=end + timedelta(days=1), end_date=end + timedelta(days=365)
+    )
+    db.session.commit()
+    today = local(2026, 5, 4, 9, 0)
+    assert violations("D1.contract.missing", today) == {(lift.id, "-"): State.overdue}
+    assert violations("D1.contract.missing", local(2026, 5, 5, 9, 0)) == {}
+    soon = local(*(end - timedelta(days=29)).timetuple()[:3], 9, 0)
+    assert not any(key[0] == other.id for key in violations("D1.contract.expiring", soon))
+    own = {lift.id, other.id}
+    assert not any(key[0] in own for key in violations("D1.qualification", today))
+    after = local(*(end + timedelta(days=1)).timetuple()[:3], 9, 0)
+    found = violations("D1.qualification", after)
+    assert {key: state for key, state in found.items() if key[0] in own} == {
+        (other.id, "2026-01-01"): State.overdue
+    }
 
 
 def test_use_sign(cworld: World) -> None:
