@@ -60,7 +60,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -189,38 +188,46 @@ def intervals(ctx: Context) -> dict[MaintenanceLevel, int]:
     return {level: int(configured[level.value]) for level in LEVELS}
 
 
-@dataclass(frozen=True)
-class _MaintenanceScans:
-    """What every level's rule reads: one CTE of each elevator's due state per level.
+_built = threading.local()
 
-    ``due``: (elevator_id, <level>_period, <level>_state) for the elevators in
-    service with a contract in force today; a level's state is NULL when no
-    such contract plans it or its due date is more than DUE_SOON_DAYS away,
-    and its period is the due date.
+
+def _once_per_context(ctx: Context, name: str, build: Callable[[Context], Any]) -> Any:
+    """Return ``build(ctx)``, built once for the context and handed out again while it lasts.
+
+    Several rules read the same CTE (the four maintenance levels, the three
+    contract rules). An evaluation's statement must hold the same CTE object
+    in each of them: the database then computes it once, since SQLite and
+    PostgreSQL materialise a CTE named more than once. The engine builds the
+    rules of one context one after the other, so keeping the last context's
+    CTE per thread and per ``name`` is enough.
     """
+    known = getattr(_built, name, None)
+    if known is not None and known[0] is ctx:
+        return known[1]
+    value = build(ctx)
+    setattr(_built, name, (ctx, value))
+    return value
 
-    ctx: Context
-    due: Any
 
+def _maintenance_due(ctx: Context) -> Any:
+    """Return the CTE (elevator_id, <level>_period, <level>_state) of every level, once per context.
 
-_scans = threading.local()
-
-
-def _maintenance_scans(ctx: Context) -> _MaintenanceScans:
-    """Return the maintenance scans of ``ctx``, the same CTE object for every level's rule.
-
-    Two grouped scans, one column per level: the day of each elevator's last
-    confirmed visit of the level or a higher one, and the first day of the
-    contracts in force today that plan the level. Joined to the elevators once
-    into ``due``, which the four level rules each read: an evaluation's
-    statement names it once, so the database reads the visits and contracts
-    and joins them once for the four levels (SQLite and PostgreSQL materialise
-    a CTE named more than once). Kept per thread for the last context: the
-    engine builds the four rules of one context one after the other.
+    For the elevators in service with a contract in force today: a level's
+    state is NULL when no such contract plans it or its due date is more than
+    DUE_SOON_DAYS away, and its period is the due date. The four level rules
+    each read it (``_once_per_context``), so the database reads the visits
+    and contracts and joins them to the elevators once for the four levels.
     """
-    known: _MaintenanceScans | None = getattr(_scans, "last", None)
-    if known is not None and known.ctx is ctx:
-        return known
+    return _once_per_context(ctx, "maintenance", _build_maintenance_due)
+
+
+def _build_maintenance_due(ctx: Context) -> Any:
+    """Build ``_maintenance_due``: two grouped scans, one column per level, joined to the elevators.
+
+    The scans: the day of each elevator's last confirmed visit of the level
+    or a higher one, and the first day of the contracts in force today that
+    plan the level.
+    """
     review = aliased(Record)
     last = (
         select(
@@ -283,9 +290,7 @@ def _maintenance_scans(ctx: Context) -> _MaintenanceScans:
         .where(_in_service())
         .cte()
     )
-    scans = _MaintenanceScans(ctx, due)
-    _scans.last = scans
-    return scans
+    return due
 
 
 def maintenance_query(level: MaintenanceLevel) -> Callable[[Context], Select[Any]]:
@@ -297,7 +302,7 @@ def maintenance_query(level: MaintenanceLevel) -> Callable[[Context], Select[Any
     """
 
     def query(ctx: Context) -> Select[Any]:
-        due = _maintenance_scans(ctx).due
+        due = _maintenance_due(ctx)
         state = due.c[f"{level.value}_state"]
         return select(
             *_row(due.c.elevator_id, due.c[f"{level.value}_period"], state, _text(level.value))
@@ -362,12 +367,14 @@ def _contract_states(ctx: Context) -> Any:
     today (NULL when none is), whether one is in force on today +
     CONTRACT_EXPIRY_WARNING_DAYS, and the earliest qualification expiry of the
     contractors of the contracts in force today. The three contract rules read
-    it (the same CTE object for one context, like the maintenance scans), so
+    it (the same CTE object for one context, ``_once_per_context``), so
     the contracts are grouped once instead of probed per elevator three times.
     """
-    known = getattr(_scans, "contracts", None)
-    if known is not None and known[0] is ctx:
-        return known[1]
+    return _once_per_context(ctx, "contracts", _build_contract_states)
+
+
+def _build_contract_states(ctx: Context) -> Any:
+    """Build ``_contract_states`` for one context."""
     today = ctx.today
     later = today + timedelta(days=int(_cfg(ctx, "CONTRACT_EXPIRY_WARNING_DAYS")))
     in_force = and_(Contract.start_date <= today, Contract.end_date >= today)
@@ -383,7 +390,6 @@ def _contract_states(ctx: Context) -> Any:
         .group_by(Contract.elevator_id)
         .cte()
     )
-    _scans.contracts = (ctx, states)
     return states
 
 
