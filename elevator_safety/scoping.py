@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 from sqlalchemy import Select, and_, exists, false, select
+from sqlalchemy.orm import contains_eager
 
 from elevator_safety.auth.models import OrgKind, User
 from elevator_safety.db import now_utc
@@ -89,7 +90,11 @@ def scoped_contracts(user: User, on: date | None = None) -> Select:
 
 def get_elevator_or_404(user: User, elevator_id: int) -> Elevator:
     """Load an elevator the user may see, or answer 404."""
-    elevator = db.session.scalar(scoped_elevators(user).where(Elevator.id == elevator_id))
+    elevator = db.session.scalar(
+        scoped_elevators(user)
+        .where(Elevator.id == elevator_id)
+        .options(contains_eager(Elevator.site))  # the scope joined it already: no second query
+    )
     if elevator is None:
         abort(404)
     return elevator

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, Response, abort, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from elevator_safety.auth.models import Role, User
@@ -41,7 +42,8 @@ def load_user(identity: str) -> User | None:
         user_id, version = (int(part) for part in identity.split(":", 1))
     except ValueError:
         return None
-    user = db.session.get(User, user_id)
+    # Its organisation in the same query: nearly every page shows or checks it.
+    user = db.session.get(User, user_id, options=[joinedload(User.organisation)])
     if user is None or not user.active or user.session_version != version:
         return None
     return user

@@ -101,8 +101,9 @@ def _raced(token: str | None, error: IntegrityError):  # type: ignore[no-untyped
 
 def _saved(record: Record):  # type: ignore[no-untyped-def]
     record_id, seq = record.id, record.seq  # read before the commit expires them (no reload)
-    db.session.commit()
+    # Counted inside the transaction: after the commit, one query would open another.
     failed = services.failed_counts([record_id]).get(record_id, 0)
+    db.session.commit()
     if failed:
         flash(
             ngettext(

@@ -90,6 +90,17 @@ def chain_head(elevator_id: int) -> Record | None:
     )
 
 
+def _head_position(elevator_id: int) -> tuple[int, str]:
+    """Return the (seq, chain hash) a new record of the chain follows: (0, GENESIS) for none."""
+    row = db.session.execute(
+        select(Record.seq, Record.chain_hash)
+        .where(Record.elevator_id == elevator_id)
+        .order_by(Record.seq.desc())
+        .limit(1)
+    ).first()
+    return (row.seq, row.chain_hash) if row is not None else (0, GENESIS)
+
+
 def find_by_idempotency_key(key: str | None) -> Record | None:
     """Return the record a form token already created, if any."""
     if not key:
@@ -123,10 +134,14 @@ def append(
     level: str | None = None,
     idempotency_key: str | None = None,
 ) -> Record:
-    """Append a signed record to an elevator's chain and return it."""
-    existing = find_by_idempotency_key(idempotency_key)
-    if existing is not None:
-        raise DuplicateSubmission(existing)
+    """Append a signed record to an elevator's chain and return it.
+
+    A form token (``idempotency_key``) already used raises DuplicateSubmission
+    with the record it created. The unique key on the column tells, when the
+    insert fails: no lookup is made beforehand, so an ordinary append costs
+    no extra statement (callers that must know earlier, before storing
+    photos, look the token up themselves).
+    """
     specs = list(signatures)
     if not specs:
         raise ValueError("a record needs at least one signature")
@@ -160,9 +175,8 @@ def append(
         try:
             with db.session.begin_nested():
                 _lock_chain(elevator.id)
-                head = chain_head(elevator.id)
-                seq = head.seq + 1 if head else 1
-                prev = head.chain_hash if head else GENESIS
+                last_seq, prev = _head_position(elevator.id)
+                seq = last_seq + 1
                 record = Record(
                     elevator_id=elevator.id,
                     seq=seq,
