@@ -342,3 +342,27 @@ def test_language_choice_is_remembered_for_the_user(app, client, world):
     assert 'lang="en"' in other.get("/").text
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "update"))
     assert entry.changes_dict == {"locale": [None, "en"]}
+
+
+def test_the_session_user_comes_with_its_organisation_in_one_query(app, world):
+    """Nearly every page reads the user's organisation: loading the user brings it along."""
+    from sqlalchemy import event
+
+    from elevator_safety.security import load_user
+
+    identity = world.own.officer.get_id()
+    name = world.own.org.name
+    db.session.expunge_all()
+    statements: list[str] = []
+
+    def keep(conn, cursor, sql, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(sql)
+
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        user = load_user(identity)
+        assert user is not None
+        assert user.organisation.name == name
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert len(statements) == 1

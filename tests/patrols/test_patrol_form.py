@@ -513,3 +513,35 @@ def test_a_patrol_body_without_checklist_shows_every_field(client, world, office
     page = client.get(f"/records/{record.id}").get_data(as_text=True)
     assert "<th>readings.temp</th><td>23.5</td>" in page
     assert 'data-testid="checklist-version"' not in page
+
+
+def test_a_passing_patrol_post_makes_few_round_trips(client, world, officer):
+    """Each thing a POST reads is read once, and nothing is read after its commit."""
+    from sqlalchemy import event
+
+    elevator = world.own.elevators[0]
+    data = patrol_data(elevator)
+    trips: list[str] = []
+
+    def statement(conn, cursor, sql, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        trips.append(" ".join(sql.split()))
+
+    def commit(conn):  # type: ignore[no-untyped-def]
+        trips.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", statement)
+    event.listen(db.engine, "commit", commit)
+    try:
+        response = post(client, elevator, data)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", statement)
+        event.remove(db.engine, "commit", commit)
+    assert response.status_code == 302
+    assert trips[-1] == "COMMIT"  # the message's findings count came before it
+    token_lookups = [t for t in trips if "WHERE records.idempotency_key =" in t]
+    assert len(token_lookups) == 2  # the view (before the out-of-service page), the service
+    head_reads = [t for t in trips if "ORDER BY records.seq DESC" in t]
+    assert len(head_reads) == 1
+    assert head_reads[0].startswith("SELECT records.seq, records.chain_hash FROM")  # not content
+    assert not [t for t in trips if "FROM sites WHERE" in t]  # the site came with the elevator
+    assert len(trips) <= 13  # 12 statements on PostgreSQL (FOR UPDATE included), and the commit
