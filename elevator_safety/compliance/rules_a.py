@@ -153,12 +153,6 @@ def _in_service() -> ColumnElement[bool]:
     return Elevator.status == ElevatorStatus.in_service
 
 
-def _active_contract(on: date, contract: Any = Contract) -> ColumnElement[bool]:
-    return and_(
-        contract.elevator_id == Elevator.id, contract.start_date <= on, contract.end_date >= on
-    )
-
-
 def _plans(level: MaintenanceLevel, contract: Any = Contract) -> ColumnElement[bool]:
     """The contract's comma-separated level plan contains the level (not a prefix of it)."""
     return ("," + contract.level_plan + ",").like(f"%,{level.value},%")
@@ -379,7 +373,7 @@ def _build_contract_states(ctx: Context) -> Any:
     later = today + timedelta(days=int(_cfg(ctx, "CONTRACT_EXPIRY_WARNING_DAYS")))
     in_force = and_(Contract.start_date <= today, Contract.end_date >= today)
     in_force_later = and_(Contract.start_date <= later, Contract.end_date >= later)
-    states = (
+    return (
         select(
             Contract.elevator_id.label("elevator_id"),
             func.max(case((in_force, Contract.end_date))).label("current_end"),
@@ -390,7 +384,6 @@ def _build_contract_states(ctx: Context) -> Any:
         .group_by(Contract.elevator_id)
         .cte()
     )
-    return states
 
 
 def contract_missing_query(ctx: Context) -> Select[Any]:
