@@ -1,21 +1,31 @@
 """Bulk exports rendered by worker processes (EXPORT_PROCESSES above 1).
 
-The workers are real spawned processes with apps of their own on the test's
-database and instance folder: what they sign must verify against this
-installation, come back in the export's order, and their errors must fail the
-job as an error in the export's own process does.
+The workers are real processes: a spawned host with an app of its own on the
+test's database and instance folder, and the workers it forks from it. What
+they sign must verify against this installation and come back in the
+export's order; their errors must fail the job as an error in the export's
+own process does, and a worker must not outlive its host.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import os
+import re
+import subprocess
+import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from typing import ClassVar
 
+import pytest
+
 from elevator_safety.desk import documents, services
 from elevator_safety.desk.models import ExportStatus
 from elevator_safety.extensions import db
+from elevator_safety.reports.fonts import FontMissing
 from elevator_safety.reports.verifying import check_pdf
 from tests.desk.helpers import make_job, read_zip
 
@@ -43,15 +53,30 @@ class CountingPool(ProcessPoolExecutor):
         return future
 
 
-def test_worker_processes_write_the_zip_one_process_writes(app, world, small_district, monkeypatch):
+def _renderers(caplog) -> set[int]:  # type: ignore[no-untyped-def]
+    """Return the ids of the processes the export's log line says rendered its documents."""
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("export documents")]
+    return {int(pid) for pid in record.args[0].split(", ")}  # type: ignore[index]
+
+
+def test_worker_processes_write_the_zip_one_process_writes(
+    app, world, small_district, monkeypatch, caplog
+):
     alone = _run(app, world.own.regulator, 1)
     monkeypatch.setattr(documents, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(documents, "BATCH_PER_PROCESS", 1)  # batches of 2: several in flight
+    caplog.set_level(logging.INFO, logger=documents.__name__)
     pooled = _run(app, world.own.regulator, 2)
     assert alone.status == pooled.status == ExportStatus.done, pooled.error
     assert pooled.done_count == pooled.total_count == alone.total_count
-    assert CountingPool.submitted == pooled.total_count
-    assert len(CountingPool.pids) == 2
-    assert os.getpid() not in CountingPool.pids
+    # One host process, given the documents two at a time, then asked for the last two.
+    assert CountingPool.submitted == math.ceil(pooled.total_count / 2) + 1
+    assert len(CountingPool.pids) == 1
+    # The host renders the first document and its forked workers the rest: never this process.
+    renderers = _renderers(caplog)
+    assert len(renderers) >= 2
+    assert os.getpid() not in renderers
+    assert CountingPool.pids < renderers
     with read_zip(alone) as one, read_zip(pooled) as two:
         names = two.namelist()
         assert names == one.namelist()  # same documents, same order
@@ -85,9 +110,55 @@ def test_documents_of_a_deleted_site_are_left_out_in_both_modes(app, world, smal
         assert written[0][1].startswith(b"%PDF")
 
 
+def test_an_error_in_a_forked_worker_reaches_the_caller(app, world, small_district):
+    # The host renders the first document itself; a deleted site needs no font, so the
+    # second document is the first to need it, and a forked worker is the one that fails.
+    app.config["REPORT_FONT_PATH"] = "/nowhere/wqy-microhei.ttc"
+    gone = documents.Document("site", 999_999, date(2026, 10, 1), date(2026, 10, 1), 1)
+    district = documents.Document("district", "510104", date(2026, 10, 1), date(2026, 10, 1), 1)
+    named = [("gone.pdf", gone), ("district.pdf", district)]
+    with pytest.raises(FontMissing, match=re.escape("/nowhere/wqy-microhei.ttc")):
+        list(documents.signed_documents(named, 2))
+
+
 def test_worker_config_keeps_what_can_travel(app):
     app.config["NOT_PICKLABLE"] = lambda: None
     config = documents.worker_config(app)
     assert "NOT_PICKLABLE" not in config
     assert config["SQLALCHEMY_DATABASE_URI"] == app.config["SQLALCHEMY_DATABASE_URI"]
     assert config["EXPORT_PROCESSES"] == app.config["EXPORT_PROCESSES"]
+
+
+ORPHAN = """
+import os, sys, time
+from elevator_safety.desk.documents import die_with_parent
+parent = os.getpid()
+child = os.fork()
+if child == 0:
+    die_with_parent(parent)
+    time.sleep(60)
+    os._exit(0)
+print(child, flush=True)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Return whether a process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux's /proc")
+def test_a_forked_worker_ends_with_its_host():
+    # The host forks, the child asks to die with it, and the host exits at once.
+    done = subprocess.run(  # noqa: S603 - this interpreter on the script above
+        [sys.executable, "-c", ORPHAN], capture_output=True, text=True, timeout=60, check=True
+    )
+    child = int(done.stdout)
+    deadline = time.monotonic() + 30
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child)
