@@ -740,15 +740,16 @@ def _report_bulk(figures: Figures, where: str) -> None:
     if processes > 1:
         worker = figures["bulk_worker_rss_peak_mb"]
         total = figures["bulk_total_rss_peak_mb"]
+        pss = figures["bulk_total_pss_peak_mb"]
         print(
-            f"peak RSS of a worker process {where}: {worker:.0f} MB (the highest of its "
-            f"{int(figures['bulk_workers_seen'])} child processes)  "
+            f"peak RSS of a worker process {where}: {worker:.0f} MB (the highest of the "
+            f"{int(figures['bulk_workers_seen'])} processes below the exporting one)  "
             f"target <= {BULK_RSS_TARGET_MB:g} MB  {_verdict(worker <= BULK_RSS_TARGET_MB)}"
         )
         print(
-            f"peak RSS of the exporting process and its workers together {where}: {total:.0f} MB"
-            f" (highest sampled sum)  target <= {BULK_RSS_TARGET_MB:g} MB  "
-            f"{_verdict(total <= BULK_RSS_TARGET_MB)}"
+            f"peak memory of the exporting process and all below it {where}: {pss:.0f} MB "
+            f"(highest sampled sum of PSS, shared pages counted once; sum of RSS {total:.0f} MB)"
+            f"  target <= {BULK_RSS_TARGET_MB:g} MB  {_verdict(pss <= BULK_RSS_TARGET_MB)}"
         )
 
 

@@ -19,10 +19,13 @@ the app.) WHAT is one of:
 * ``bulk``: one bulk export (``desk.services.run_export``) of the spec's
   district for the month, as the scheduler runs it, with the app's
   ``EXPORT_PROCESSES`` worker processes; the ZIP is checked (every entry a
-  PDF, the manifest lists them all) and RSS is sampled during the run, this
-  process's and its workers' (each worker's ``VmHWM`` as last read, and the
-  highest sum of the RSS of all of them), so that growth with the count
-  would show;
+  PDF, the manifest lists them all) and memory is sampled during the run,
+  this process's and that of every process below it (the host, the workers
+  it forks, multiprocessing's resource tracker): each one's ``VmHWM`` as last
+  read, the highest sum of their RSS, which counts the pages they share once
+  per process, and the highest sum of their PSS (``smaps_rollup``: each
+  shared page divided among the processes sharing it), the memory they take
+  together; growth with the count would show;
 
 Instrumentation: SQL time comes from SQLAlchemy's cursor events; in ``bulk``
 the render and sign functions the export calls are wrapped with timers in
@@ -240,15 +243,32 @@ def measure_archive(spec: Spec) -> Figures:
     }
 
 
-def children_pids() -> list[int]:
-    """Return the ids of this process's children (the export's workers, the resource tracker)."""
+def descendant_pids(pid: int | str = "self") -> list[int]:
+    """Return the ids of the processes below one (the export's host, its workers, the tracker)."""
     pids: list[int] = []
-    for task in Path("/proc/self/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return pids
+    for task in tasks:
         try:
-            pids += [int(pid) for pid in (task / "children").read_text().split()]
+            children = [int(child) for child in (task / "children").read_text().split()]
         except OSError:
             continue
+        for child in children:
+            pids += [child, *descendant_pids(child)]
     return pids
+
+
+def pss_mb(pid: int | str = "self") -> float:
+    """Return a process's proportional set size in MB (0 once it has ended)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _status_mb(pid: int, key: str) -> float:
@@ -264,21 +284,24 @@ def _status_mb(pid: int, key: str) -> float:
 
 @dataclass
 class RssSamples:
-    """RSS samples of this process, the sum over it and its children, and each child's peak."""
+    """RSS samples of this process, RSS and PSS sums over it and those below, each one's peak."""
 
     own: list[tuple[float, float]] = field(default_factory=list)
     total_peak_mb: float = 0.0
+    total_pss_peak_mb: float = 0.0
     child_peaks_mb: dict[int, float] = field(default_factory=dict)
 
     def take(self, at: float) -> None:
         own = rss_mb()
         self.own.append((at, own))
-        total = own
-        for pid in children_pids():
+        total, pss = own, pss_mb()
+        for pid in descendant_pids():
             total += _status_mb(pid, "VmRSS")
+            pss += pss_mb(pid)
             peak = _status_mb(pid, "VmHWM")
             self.child_peaks_mb[pid] = max(peak, self.child_peaks_mb.get(pid, 0.0))
         self.total_peak_mb = max(self.total_peak_mb, total)
+        self.total_pss_peak_mb = max(self.total_pss_peak_mb, pss)
 
 
 @contextmanager
@@ -414,6 +437,7 @@ def measure_bulk(spec: Spec) -> Figures:
         "bulk_worker_rss_peak_mb": workers[-1] if workers else 0.0,
         "bulk_workers_seen": float(len(workers)),
         "bulk_total_rss_peak_mb": samples.total_peak_mb,
+        "bulk_total_pss_peak_mb": samples.total_pss_peak_mb,
     }
 
 

@@ -36,6 +36,7 @@ KEYS = {
     "bulk_rss_tenth_mb",
     "bulk_worker_rss_peak_mb",
     "bulk_total_rss_peak_mb",
+    "bulk_total_pss_peak_mb",
     "baseline_sheet_median_s",
     "baseline_archive_s",
     "baseline_archive_pages",
@@ -67,11 +68,13 @@ def test_every_figure_comes_back(run):
     assert figures["sheet_patrol_pages"] >= 1
     assert figures["sheet_maintenance_pages"] >= 1
     assert figures["bulk_archives"] == figures["district_elevators"] == TINY.elevators
-    # The export ran as configured by default: two worker processes (and multiprocessing's
-    # resource tracker), all sampled.
+    # The export ran as configured by default: two worker processes forked by a host (and
+    # multiprocessing's resource tracker), all sampled.
     assert figures["bulk_processes"] == 2
     assert figures["bulk_workers_seen"] >= 2
     assert figures["bulk_total_rss_peak_mb"] > figures["bulk_worker_rss_peak_mb"] > 0
+    # PSS divides each shared page among its sharers: never more than the RSS, never nothing.
+    assert 0 < figures["bulk_total_pss_peak_mb"] <= figures["bulk_total_rss_peak_mb"]
     assert figures["year_records"] == figures["archive_records"]
 
 
