@@ -55,7 +55,31 @@ def normalise(content: dict[str, Any]) -> dict[str, Any]:
 
 def canonical_json(content: dict[str, Any]) -> str:
     """Return the canonical JSON text of content."""
-    return json.dumps(normalise(content), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return json_text(normalise(content))
+
+
+def json_text(plain: Any) -> str:
+    """Return the canonical JSON text of content that holds JSON types only (no walk)."""
+    return json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_stored(text: str) -> Any:
+    """Parse stored content to check it; a number with a fraction or exponent becomes a Decimal.
+
+    Raises ValueError when the text is not JSON. Parsed JSON holds JSON types
+    only, which ``normalise`` leaves as they are, so ``stored_canonical`` can
+    write it again without walking it; a non-integer number, which the rules
+    forbid, stays a Decimal that ``json`` refuses to write.
+    """
+    return json.loads(text, parse_float=Decimal)
+
+
+def stored_canonical(parsed: Any) -> str | None:
+    """Return the canonical text of content from ``load_stored``; None if it holds a float."""
+    try:
+        return json_text(parsed)
+    except TypeError:
+        return None
 
 
 def sha256_hex(text: str) -> str:

@@ -30,8 +30,10 @@ from elevator_safety.records.canonical import (
     GENESIS,
     canonical_json,
     chain_hash,
+    load_stored,
     normalise,
     sha256_hex,
+    stored_canonical,
 )
 from elevator_safety.records.models import Meaning, Record, RecordKind, Signature
 from elevator_safety.registry.models import Elevator
@@ -70,6 +72,13 @@ def body_hash(content: dict[str, Any]) -> str:
     """Return the hash a signature covers: the content without its signatures."""
     unsigned = {k: v for k, v in content.items() if k != "signatures"}
     return sha256_hex(canonical_json(unsigned))
+
+
+def stored_body_hash(parsed: dict[str, Any]) -> str:
+    """Return ``body_hash`` of stored content parsed by ``load_stored``, without its walk."""
+    unsigned = {k: v for k, v in parsed.items() if k != "signatures"}
+    text = stored_canonical(unsigned)
+    return sha256_hex(text) if text is not None else body_hash(parsed)
 
 
 def site_date(elevator: Elevator, moment: datetime) -> Any:
@@ -355,7 +364,8 @@ class ChainReport:
         return not self.problems
 
 
-def _check_record(record: Record, prev: str, expected_seq: int) -> list[str]:
+def _check_record(record: Record, prev: str, expected_seq: int) -> tuple[list[str], Any]:
+    """Return the record's problems and its parsed content (None when it is not JSON)."""
     where = f"elevator {record.elevator_id} record #{record.seq} (id {record.id})"
     problems = []
     if record.seq != expected_seq:
@@ -363,10 +373,10 @@ def _check_record(record: Record, prev: str, expected_seq: int) -> list[str]:
     if sha256_hex(record.content) != record.content_hash:
         problems.append(f"{where}: content does not match its hash (altered)")
     try:
-        data = json.loads(record.content)
+        data = load_stored(record.content)
     except ValueError:
-        return [*problems, f"{where}: content is not JSON"]
-    if canonical_json(data) != record.content:
+        return [*problems, f"{where}: content is not JSON"], None
+    if stored_canonical(data) != record.content:
         problems.append(f"{where}: content is not in canonical form")
     if record.prev_hash != prev:
         problems.append(f"{where}: previous hash does not match the chain")
@@ -387,24 +397,26 @@ def _check_record(record: Record, prev: str, expected_seq: int) -> list[str]:
     for key, value in columns.items():
         if data.get(key) != value:
             problems.append(f"{where}: column {key} differs from the signed content")
-    return problems
+    return problems, data
 
 
-def _check_signatures(record: Record, rows: list[Signature], by_id: dict[int, Record]) -> list[str]:
+def _check_signatures(
+    record: Record, data: Any, rows: list[Signature], by_id: dict[int, Record]
+) -> list[str]:
+    """Return the problems of a record's signatures, given its parsed content."""
     where = f"elevator {record.elevator_id} record #{record.seq} (id {record.id})"
-    data = json.loads(record.content)
     entries = data.get("signatures") or []
     problems = []
     if len(entries) != len(rows):
         problems.append(f"{where}: {len(entries)} signatures in content, {len(rows)} rows")
-    own = body_hash(data)
+    own = stored_body_hash(data)
     for entry, row in zip(entries, sorted(rows, key=lambda s: s.id), strict=False):
         subject_id = entry["subject_id"] or record.id
         subject = by_id.get(subject_id) or db.session.get(Record, subject_id)
         expected_hash = (
             own
             if entry["subject_id"] is None
-            else (body_hash(json.loads(subject.content)) if subject else None)
+            else (stored_body_hash(load_stored(subject.content)) if subject else None)
         )
         signed = {
             "signer_id": row.signer_id,
@@ -448,8 +460,11 @@ def verify(elevator_ids: Iterable[int] | None = None) -> ChainReport:
         for expected, record in enumerate(records, start=1):
             report.records += 1
             report.signatures += len(rows_by_record.get(record.id, []))
-            problems = _check_record(record, prev, expected)
-            problems += _check_signatures(record, rows_by_record.get(record.id, []), by_id)
+            problems, data = _check_record(record, prev, expected)
+            if data is not None:  # content that is not JSON has no signatures to check
+                problems += _check_signatures(
+                    record, data, rows_by_record.get(record.id, []), by_id
+                )
             if problems and report.first_broken is None:
                 report.first_broken = record
             report.problems += problems

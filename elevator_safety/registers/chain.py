@@ -9,7 +9,6 @@ an elevator chain of the same number.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -27,11 +26,18 @@ from elevator_safety.records.canonical import (
     GENESIS,
     canonical_json,
     chain_hash,
+    load_stored,
     normalise,
     sha256_hex,
+    stored_canonical,
 )
 from elevator_safety.records.models import Meaning
-from elevator_safety.records.services import DuplicateSubmission, SignatureSpec, body_hash
+from elevator_safety.records.services import (
+    DuplicateSubmission,
+    SignatureSpec,
+    body_hash,
+    stored_body_hash,
+)
 from elevator_safety.registers.models import RegisterEntry, RegisterKind, SiteKey
 from elevator_safety.registry.models import Site
 
@@ -245,10 +251,10 @@ def _check(entry: RegisterEntry, prev: str, expected_seq: int) -> list[str]:
     if sha256_hex(entry.content) != entry.content_hash:
         problems.append(f"{where}: content does not match its hash (altered)")
     try:
-        data = json.loads(entry.content)
+        data = load_stored(entry.content)
     except ValueError:
         return [*problems, f"{where}: content is not JSON"]
-    if canonical_json(data) != entry.content:
+    if stored_canonical(data) != entry.content:
         problems.append(f"{where}: content is not in canonical form")
     if entry.prev_hash != prev:
         problems.append(f"{where}: previous hash does not match the chain")
@@ -276,7 +282,7 @@ def _check(entry: RegisterEntry, prev: str, expected_seq: int) -> list[str]:
     for name, value in columns.items():
         if data.get(name) != value:
             problems.append(f"{where}: column {name} differs from the signed content")
-    own = body_hash(data)
+    own = stored_body_hash(data)
     for index, signature in enumerate(data.get("signatures") or []):
         if signature.get("content_hash") != own:
             problems.append(f"{where}: signature {index + 1} does not match the content")

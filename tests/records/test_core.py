@@ -200,6 +200,56 @@ def test_verify_catches_an_altered_typed_column(world):
     assert any("occurred_on" in p for p in report.problems)
 
 
+def _replace_content(record: Record, content: str) -> None:
+    """Store other content in a record's row, with its content hash recomputed."""
+    drop_triggers("records")
+    db.session.execute(
+        text("UPDATE records SET content = :c, content_hash = :h WHERE id = :id"),
+        {"c": content, "h": sha256_hex(content), "id": record.id},
+    )
+    db.session.commit()
+
+
+def test_verify_names_content_that_is_not_in_canonical_form(world):
+    record = make_record(world.own.elevators[0], world.own.officer, BODY)
+    db.session.commit()
+    # The same data with spaces after the separators: JSON, and not the canonical text.
+    _replace_content(record, json.dumps(json.loads(record.content), ensure_ascii=False))
+    problems = services.verify().problems
+    assert any(f"id {record.id}): content is not in canonical form" in p for p in problems)
+
+
+def test_verify_reports_a_float_as_not_canonical_and_goes_on(world):
+    """The rules forbid floats: a stored one is a finding, not a crash of the walk."""
+    elevator = world.own.elevators[0]
+    record = make_record(elevator, world.own.officer, BODY)
+    after = make_record(elevator, world.own.officer, BODY)
+    db.session.commit()
+    data = json.loads(record.content)
+    data["body"]["readings"]["temp"] = 23.5
+    _replace_content(
+        record, json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    )
+    report = services.verify([elevator.id])
+    assert report.records == 2
+    assert any(f"id {record.id}): content is not in canonical form" in p for p in report.problems)
+    # Its signature covered a string reading, so it no longer matches; the next record is fine.
+    assert not any(f"id {after.id})" in p for p in report.problems)
+
+
+def test_verify_reports_content_that_is_not_json_and_goes_on(world):
+    elevator = world.own.elevators[0]
+    record = make_record(elevator, world.own.officer, BODY)
+    after = make_record(elevator, world.own.officer, BODY)
+    db.session.commit()
+    _replace_content(record, "{not json")
+    report = services.verify([elevator.id])
+    assert report.records == 2
+    assert report.first_broken.id == record.id
+    assert any(f"id {record.id}): content is not JSON" in p for p in report.problems)
+    assert not any(f"id {after.id})" in p for p in report.problems)
+
+
 def test_verify_catches_a_moved_signature(world):
     elevator = world.own.elevators[0]
     first = make_record(elevator, world.own.officer, BODY)

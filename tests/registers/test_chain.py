@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -137,6 +138,28 @@ def test_verify_catches_a_rehashed_entry(world):
     problems = chain.verify_sites().problems
     assert any("chain hash does not match" in p for p in problems)
     assert any("signature 1 does not match" in p for p in problems)
+
+
+def test_verify_names_an_entry_not_in_canonical_form(world):
+    spaced, floated = entry(world, 0), entry(world, 1)
+    db.session.commit()
+    # The same data with spaces after the separators; a float the rules forbid.
+    contents = {
+        spaced.id: json.dumps(json.loads(spaced.content), sort_keys=True, ensure_ascii=False),
+        floated.id: json.dumps(
+            json.loads(floated.content) | {"extra": 1.5}, sort_keys=True, separators=(",", ":")
+        ),
+    }
+    drop_triggers("register_entries")
+    for entry_id, content in contents.items():
+        db.session.execute(
+            text("UPDATE register_entries SET content = :c, content_hash = :h WHERE id = :id"),
+            {"c": content, "h": sha256_hex(content), "id": entry_id},
+        )
+    db.session.commit()
+    problems = chain.verify_sites().problems
+    for entry_id in contents:
+        assert any(f"(id {entry_id}): content is not in canonical form" in p for p in problems)
 
 
 def test_verify_catches_a_changed_typed_column(world):
