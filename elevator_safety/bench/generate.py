@@ -25,7 +25,6 @@ them. What stays for the rules to find: missed patrols and unconfirmed visits.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from elevator_safety.patrols import checklists
 from elevator_safety.records.canonical import (
     GENESIS,
     chain_hash,
+    json_text,
     normalise,
     sha256_hex,
 )
@@ -243,8 +243,8 @@ class _Writer:
         recorded_at = occurred_at + timedelta(minutes=3)
         zone = ZoneInfo(elevator["zone"])
         occurred_on = occurred_at.astimezone(zone).date()
-        # Built from JSON types only (``body`` is already normalised), so json.dumps with
-        # the canonical settings gives exactly canonical_json's text without its walk.
+        # Built from JSON types only (``body`` is already normalised), so json_text
+        # gives exactly canonical_json's text without its walk.
         base = {
             "kind": kind.value,
             "elevator_id": elevator["id"],
@@ -261,7 +261,7 @@ class _Writer:
             "body": body,
             "recorded_at": _stamp(recorded_at),
         }
-        own_hash = sha256_hex(_canonical(base))
+        own_hash = sha256_hex(json_text(base))
         signed_hash = own_hash if subject is None else subject[2]
         entry = {
             "signer_id": author["id"],
@@ -273,7 +273,7 @@ class _Writer:
             "subject_id": subject[0] if subject else None,
             "content_hash": signed_hash,
         }
-        content = _canonical(base | {"signatures": [entry]})
+        content = json_text(base | {"signatures": [entry]})
         content_hash = sha256_hex(content)
         link = chain_hash(prev, content_hash, elevator["id"], seq)
         self.records.append(
@@ -319,11 +319,6 @@ class _Writer:
 def _stamp(moment: datetime) -> str:
     """Return a UTC datetime as canonical.py writes it."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _canonical(plain: dict[str, Any]) -> str:
-    """canonical_json of content that holds JSON types only."""
-    return json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def _local(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
