@@ -132,14 +132,17 @@ def worker_config(app: Flask) -> dict[str, Any]:
     return config
 
 
-def _start_host(config: dict[str, Any], instance_path: str, workers: int) -> None:
+def _start_host(config: dict[str, Any], instance_path: str, workers: int, caller: int) -> None:
     """Build the host process's app on the caller's instance folder (the host pool's initializer).
 
     The instance folder holds the signing identity: the workers sign as the caller would.
     The workers themselves are forked with the host's first batch (``_forked_pool``).
+    The host ends with the caller's thread that started it, which waits for the
+    export's last document, so a killed scheduler leaves no host behind.
     """
     from elevator_safety import create_app
 
+    die_with_parent(caller)
     global _worker_app, _host_workers  # one app per host process, inherited by its workers
     _worker_app = create_app(config)
     _worker_app.instance_path = instance_path
@@ -160,9 +163,10 @@ def _in_worker(document: Document) -> tuple[int, bytes | None]:
 def die_with_parent(parent: int) -> None:
     """Have the kernel kill this process when its parent ends (Linux; elsewhere nothing).
 
-    A forked worker holds both ends of its pool's queues, so it would never
-    see its host go and would wait for work forever. If the parent is already
-    gone, end now.
+    A pool's process holds both ends of its queues, so it would never see
+    its parent go and would wait for work forever. If the parent is already
+    gone, end now. (The kernel watches the parent's thread that started this
+    process.)
     """
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -191,7 +195,9 @@ def _forked_pool() -> ProcessPoolExecutor:
         )
         # Shut down when the host ends, before multiprocessing joins its children, and
         # before the finalizers of priority 10 close the pool's own queues.
-        multiprocessing_util.Finalize(None, _forked.shutdown, exitpriority=100)
+        multiprocessing_util.Finalize(
+            None, _forked.shutdown, kwargs={"cancel_futures": True}, exitpriority=100
+        )
     return _forked
 
 
@@ -235,7 +241,7 @@ def signed_documents(
     host = ProcessPoolExecutor(
         max_workers=1,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=partial(_start_host, worker_config(app), app.instance_path, count),
+        initializer=partial(_start_host, worker_config(app), app.instance_path, count, os.getpid()),
     )
     sent: deque[list[str]] = deque()  # the names of the batches sent, oldest first
     calls: deque[Future[list[tuple[int, bytes | None]]]] = deque()

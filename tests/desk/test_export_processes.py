@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -162,3 +163,52 @@ def test_a_forked_worker_ends_with_its_host():
     while _alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(child)
+
+
+EXPORTER = """
+import os, pickle, sys, time
+from datetime import date
+from elevator_safety import create_app
+from elevator_safety.desk import documents
+with open(sys.argv[1], "rb") as handle:
+    config, instance = pickle.load(handle)
+app = create_app(config)
+app.instance_path = instance
+with app.app_context():
+    month = date(2026, 10, 1)
+    named = ((f"{n}.pdf", documents.Document("district", "510104", month, month, 1))
+             for n in range(10_000))
+    for _result in documents.signed_documents(named, 2):
+        print("rendering", flush=True)
+        time.sleep(120)  # killed here, with the host and its workers at work
+"""
+
+
+def _descendants(pid: int) -> list[int]:
+    """Return the ids of the processes below one."""
+    found: list[int] = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+            for child in map(int, handle.read().split()):
+                found += [child, *_descendants(child)]
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs Linux's /proc")
+def test_a_killed_exporter_leaves_no_host_or_worker_behind(app, small_district, tmp_path):
+    spec = tmp_path / "exporter.pickle"
+    spec.write_bytes(pickle.dumps((documents.worker_config(app), app.instance_path)))
+    with subprocess.Popen(  # noqa: S603 - this interpreter on the script above
+        [sys.executable, "-c", EXPORTER, str(spec)], stdout=subprocess.PIPE, text=True
+    ) as exporter:
+        try:
+            assert exporter.stdout is not None
+            assert exporter.stdout.readline().strip() == "rendering"
+            below = _descendants(exporter.pid)
+            assert len(below) >= 4  # the host, its two workers, the resource tracker
+        finally:
+            exporter.kill()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, below)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in below if _alive(pid)] == []
