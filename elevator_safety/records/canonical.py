@@ -69,9 +69,10 @@ def load_stored(text: str) -> Any:
     Raises ValueError when the text is not JSON. Parsed JSON holds JSON types
     only, which ``normalise`` leaves as they are, so ``stored_canonical`` can
     write it again without walking it; a non-integer number, which the rules
-    forbid, stays a Decimal that ``json`` refuses to write.
+    forbid, stays a Decimal that ``json`` refuses to write. So do ``NaN`` and
+    ``Infinity``, which Python's parser accepts though they are not JSON.
     """
-    return json.loads(text, parse_float=Decimal)
+    return json.loads(text, parse_float=Decimal, parse_constant=Decimal)
 
 
 def stored_canonical(parsed: Any) -> str | None:

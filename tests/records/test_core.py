@@ -219,14 +219,15 @@ def test_verify_names_content_that_is_not_in_canonical_form(world):
     assert any(f"id {record.id}): content is not in canonical form" in p for p in problems)
 
 
-def test_verify_reports_a_float_as_not_canonical_and_goes_on(world):
-    """The rules forbid floats: a stored one is a finding, not a crash of the walk."""
+@pytest.mark.parametrize("reading", [23.5, float("nan")])
+def test_verify_reports_a_float_as_not_canonical_and_goes_on(world, reading):
+    """The rules forbid floats (NaN among them): a stored one is a finding, not a crash."""
     elevator = world.own.elevators[0]
     record = make_record(elevator, world.own.officer, BODY)
     after = make_record(elevator, world.own.officer, BODY)
     db.session.commit()
     data = json.loads(record.content)
-    data["body"]["readings"]["temp"] = 23.5
+    data["body"]["readings"]["temp"] = reading
     _replace_content(
         record, json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     )
