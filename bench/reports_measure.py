@@ -260,21 +260,13 @@ def descendant_pids(pid: int | str = "self") -> list[int]:
     return pids
 
 
-def pss_mb(pid: int | str = "self") -> float:
-    """Return a process's proportional set size in MB (0 once it has ended)."""
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+def _proc_mb(pid: int | str, file: str, key: str) -> float:
+    """Return a ``key: N kB`` line of /proc/PID/FILE in MB (0 once the process has ended).
 
-
-def _status_mb(pid: int, key: str) -> float:
-    """Return a ``VmRSS``/``VmHWM`` line of a process's status in MB (0 once it has ended)."""
+    ``status`` holds ``VmRSS`` and ``VmHWM``; ``smaps_rollup`` holds ``Pss``.
+    """
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
             if line.startswith(f"{key}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
@@ -294,11 +286,11 @@ class RssSamples:
     def take(self, at: float) -> None:
         own = rss_mb()
         self.own.append((at, own))
-        total, pss = own, pss_mb()
+        total, pss = own, _proc_mb("self", "smaps_rollup", "Pss")
         for pid in descendant_pids():
-            total += _status_mb(pid, "VmRSS")
-            pss += pss_mb(pid)
-            peak = _status_mb(pid, "VmHWM")
+            total += _proc_mb(pid, "status", "VmRSS")
+            pss += _proc_mb(pid, "smaps_rollup", "Pss")
+            peak = _proc_mb(pid, "status", "VmHWM")
             self.child_peaks_mb[pid] = max(peak, self.child_peaks_mb.get(pid, 0.0))
         self.total_peak_mb = max(self.total_peak_mb, total)
         self.total_pss_peak_mb = max(self.total_pss_peak_mb, pss)
