@@ -55,20 +55,17 @@ from typing import Any
 
 from flask import Flask
 from flask_login import login_user
-from pyhanko.pdf_utils.reader import PdfFileReader
 from sqlalchemy import event
 
 from bench.memory import peak_rss_mb
 from bench.pages import p95
 from elevator_safety import create_app
 from elevator_safety.auth.models import User
-from elevator_safety.desk import documents
 from elevator_safety.desk import services as desk
 from elevator_safety.desk.models import ExportJob, ExportStatus
 from elevator_safety.extensions import db
 from elevator_safety.records.models import Record, RecordKind
 from elevator_safety.registry.models import Elevator
-from elevator_safety.reports import render, signing
 from elevator_safety.scoping import local_today
 
 Figures = dict[str, float]
@@ -143,11 +140,15 @@ class Timer:
 
 def page_count(data: bytes) -> int:
     """Return the number of pages of a PDF."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     return int(PdfFileReader(io.BytesIO(data)).root["/Pages"]["/Count"])
 
 
 def _sheet(record_id: int) -> tuple[bytes, float, float, RecordKind]:
     """Load, render and sign one record's sheet in a fresh session; return it and its times."""
+    from elevator_safety.reports import render, signing
+
     db.session.remove()
     started = time.perf_counter()
     record = db.session.get(Record, record_id)
@@ -208,6 +209,8 @@ def measure_sheets(spec: Spec) -> Figures:
 
 def measure_archive(spec: Spec) -> Figures:
     """Time the one-year archive of the spec's elevator, rendered and signed once."""
+    from elevator_safety.reports import render, signing
+
     app = open_app(spec)
     start, end = (date.fromisoformat(d) for d in spec["year_period"])
     with app.app_context():
@@ -364,14 +367,24 @@ def _queue(app: Flask, spec: Spec) -> int:
 
 
 @contextmanager
-def timed_calls() -> Iterator[dict[str, Timer]]:
-    """Wrap the render and sign functions the export calls with timers; restore them after."""
+def timed_calls(processes: int) -> Iterator[dict[str, Timer]]:
+    """Wrap the render and sign functions the export calls with timers; restore them after.
+
+    Only when this process renders (``processes`` at 1): otherwise the workers
+    render, and importing the modules here would add the PDF libraries to the
+    memory of a process that, as the scheduler, never loads them.
+    """
     timers = {name: Timer() for name in ("archive", "site", "district", "sign")}
+    if processes > 1:
+        yield timers
+        return
+    from elevator_safety.reports import render, signing
+
     patches = [
         (render, "elevator_archive", "archive"),
         (render, "site_summary", "site"),
         (render, "district_summary", "district"),
-        (documents, "sign_pdf", "sign"),
+        (signing, "sign_pdf", "sign"),
     ]
     originals = [(module, name, getattr(module, name)) for module, name, _ in patches]
     for module, name, key in patches:
@@ -387,7 +400,7 @@ def measure_bulk(spec: Spec) -> Figures:
     """Run one bulk export of the district for the month and time it (see the docstring)."""
     app = open_app(spec)
     processes = int(app.config["EXPORT_PROCESSES"])
-    with app.app_context(), timed_calls() as timers:
+    with app.app_context(), timed_calls(processes) as timers:
         job_id = _queue(app, spec)
         db.session.remove()
         before = peak_mb()
@@ -398,6 +411,7 @@ def measure_bulk(spec: Spec) -> Figures:
             started = time.perf_counter()
             desk.run_export(job_id)
             wall = time.perf_counter() - started
+        peak = peak_mb()  # before the ZIP's check, which loads a PDF reader
         cpu, workers_cpu = cpu_s() - cpu, cpu_s(resource.RUSAGE_CHILDREN) - workers_cpu
         job = db.session.get(ExportJob, job_id, populate_existing=True)
         if job is None or job.status != ExportStatus.done or not job.file_name:
@@ -425,7 +439,7 @@ def measure_bulk(spec: Spec) -> Figures:
         "bulk_rss_before_mb": before,
         "bulk_rss_tenth_mb": rss_at(own, 0.1),
         "bulk_rss_end_mb": own[-1][1] if own else rss_mb(),
-        "bulk_rss_peak_mb": peak_mb(),
+        "bulk_rss_peak_mb": peak,
         "bulk_worker_rss_peak_mb": workers[-1] if workers else 0.0,
         "bulk_workers_seen": float(len(workers)),
         "bulk_total_rss_peak_mb": samples.total_peak_mb,

@@ -54,8 +54,6 @@ from flask import Flask, current_app
 from elevator_safety.auth.models import User
 from elevator_safety.extensions import db
 from elevator_safety.registry.models import Elevator, Site
-from elevator_safety.reports import render
-from elevator_safety.reports.signing import sign_pdf
 
 #: prctl's option that has the kernel signal a process when its parent ends (Linux).
 PR_SET_PDEATHSIG = 1
@@ -81,6 +79,9 @@ class Document:
 
 def _write(document: Document, user: User | None, out: BytesIO) -> bool:
     """Write the unsigned PDF; return False when its elevator or site no longer exists."""
+    # Here, not at the top: the scheduler that runs exports never renders (the module's doc).
+    from elevator_safety.reports import render
+
     if document.kind == "archive":
         elevator = db.session.get(Elevator, document.key)
         if elevator is None:
@@ -101,12 +102,14 @@ def signed_document(document: Document) -> bytes | None:
 
     None when its elevator or site was deleted after the export listed it: it is left out.
     """
+    from elevator_safety.reports import signing
+
     user = db.session.get(User, document.user_id)
     with BytesIO() as buffer:
         if not _write(document, user, buffer):
             return None
         unsigned = buffer.getvalue()
-    return sign_pdf(unsigned)
+    return signing.sign_pdf(unsigned)
 
 
 # --- the worker processes ------------------------------------------------------------------

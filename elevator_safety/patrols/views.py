@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import segno
 from flask import (
     Blueprint,
     current_app,
@@ -327,6 +326,8 @@ def label(elevator_id: int):  # type: ignore[no-untyped-def]
 
 def qr_svg(text: str, title: str) -> Markup:
     """Return a QR code of a text as inline SVG, sized by CSS (class ``qr``), no style attribute."""
+    import segno  # here: the documents' QR library loads where a code is drawn
+
     svg = segno.make(text, error="m").svg_inline(
         scale=1, border=4, omitsize=True, svgclass="qr", lineclass=None, title=title
     )

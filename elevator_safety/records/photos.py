@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import abort, current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -60,6 +59,9 @@ def photo_path(photo: Photo) -> Path:
 
 def _strip_metadata(data: bytes, fmt: str) -> tuple[bytes, int, int]:
     """Re-encode the image without EXIF (location, camera), applying its orientation."""
+    # Pillow loads with the first photo, not in every process that has the app.
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()

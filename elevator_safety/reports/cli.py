@@ -14,6 +14,7 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
@@ -23,9 +24,9 @@ from sqlalchemy import select
 from elevator_safety.extensions import db
 from elevator_safety.registry.models import Elevator
 from elevator_safety.registry.services import normalise_code
-from elevator_safety.reports import render
-from elevator_safety.reports.signing import SigningError, sign_pdf
-from elevator_safety.reports.verifying import HashCheck, check_pdf
+
+if TYPE_CHECKING:
+    from elevator_safety.reports.verifying import HashCheck
 
 reports_cli = AppGroup("reports", help="PDF documents: elevator archives and their verification.")
 
@@ -57,6 +58,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 )
 def archive(equipment_code: str, start: datetime, end: datetime, output: Path) -> None:
     """Write the signed archive (电梯管理档案) of one elevator for a period."""
+    # Here, not at the top: every ``flask`` command loads this module (docs/performance.md).
+    from elevator_safety.reports import render, signing
+
     if start > end:
         raise click.BadParameter("the first day is after the last day (--to).", param_hint="--from")
     code = normalise_code(equipment_code) or ""
@@ -69,8 +73,8 @@ def archive(equipment_code: str, start: datetime, end: datetime, output: Path) -
     with force_locale("en"):
         try:
             render.elevator_archive(elevator, start.date(), end.date(), None, buffer)
-            signed = sign_pdf(buffer.getvalue())
-        except (render.FontMissing, SigningError) as error:
+            signed = signing.sign_pdf(buffer.getvalue())
+        except (render.FontMissing, signing.SigningError) as error:
             raise click.ClickException(error.message) from error
     _write_atomically(output, signed)
     click.echo(
@@ -98,6 +102,8 @@ def _describe(check: HashCheck) -> str:
 @click.argument("pdf_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def verify(pdf_file: Path) -> None:
     """Check a PDF's signature and each printed record hash; exit 1 if anything fails."""
+    from elevator_safety.reports.verifying import check_pdf
+
     with force_locale("en"):
         result = check_pdf(pdf_file.read_bytes())
         click.echo(

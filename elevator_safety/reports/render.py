@@ -14,12 +14,12 @@ from typing import BinaryIO
 from elevator_safety.auth.models import User
 from elevator_safety.records.models import Record
 from elevator_safety.registry.models import Elevator, Site
-from elevator_safety.reports import archive, sheets, summaries
+from elevator_safety.reports import archive, names, sheets, summaries
 from elevator_safety.reports.fonts import FontMissing, register_fonts
 from elevator_safety.reports.layout import DocMeta, build_pdf
 
 #: The site registers register_sheet prints.
-REGISTERS = sheets.REGISTERS
+REGISTERS = names.REGISTERS
 
 __all__ = [
     "REGISTERS",

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import wraps
+from types import ModuleType
 from typing import Any, BinaryIO
 
 from flask import Blueprint, Response, abort, render_template, request, send_file
@@ -34,9 +35,7 @@ from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
 from elevator_safety.records.models import Record
 from elevator_safety.registers.services import READ_ROLES
-from elevator_safety.reports import render
-from elevator_safety.reports.sheets import KIND_NAMES, REGISTER_NAMES
-from elevator_safety.reports.signing import SigningError, sign_pdf
+from elevator_safety.reports.names import KIND_NAMES, REGISTER_NAMES
 from elevator_safety.scoping import get_elevator_or_404, get_site_or_404, local_today
 from elevator_safety.security import role_required
 
@@ -161,15 +160,24 @@ def _refused(code: int, message: str) -> tuple[str, int]:
     return render_template("reports/refused.html", code=code, message=message), code
 
 
+def _render() -> ModuleType:
+    """Return ``render``: the PDF libraries load with the first download, not with the app."""
+    from elevator_safety.reports import render
+
+    return render
+
+
 def send_document(
     write: Callable[[BinaryIO], None], name: str, object_type: str, object_id: int | None
 ) -> Response | tuple[str, int]:
     """Render, sign, audit and send a document; a missing font or key says what to fix."""
+    from elevator_safety.reports import signing
+
     out = io.BytesIO()
     try:
         write(out)
-        signed = sign_pdf(out.getvalue())
-    except (render.FontMissing, SigningError) as error:
+        signed = signing.sign_pdf(out.getvalue())
+    except (_render().FontMissing, signing.SigningError) as error:
         db.session.rollback()
         return _refused(503, error.message)
     entry = audit.record("download", None, label=name)
@@ -208,7 +216,7 @@ def record_sheet(record_id: int):  # type: ignore[no-untyped-def]
     elevator = get_elevator_or_404(current_user, record.elevator_id)
     name = file_name(KIND_NAMES[record.kind][0], elevator.equipment_code, f"{record.seq}")
     return send_document(
-        lambda out: render.record_sheet(record, current_user, out), name, "record", record.id
+        lambda out: _render().record_sheet(record, current_user, out), name, "record", record.id
     )
 
 
@@ -221,7 +229,7 @@ def elevator_archive(elevator_id: int):  # type: ignore[no-untyped-def]
     start, end = period_args()
     name = file_name("电梯管理档案", elevator.equipment_code, start.isoformat(), end.isoformat())
     return send_document(
-        lambda out: render.elevator_archive(elevator, start, end, current_user, out),
+        lambda out: _render().elevator_archive(elevator, start, end, current_user, out),
         name,
         "elevator",
         elevator.id,
@@ -237,7 +245,7 @@ def site_summary(site_id: int):  # type: ignore[no-untyped-def]
     month = month_arg()
     name = file_name("月度合规汇总", site.name, month.strftime("%Y-%m"))
     return send_document(
-        lambda out: render.site_summary(site, month, current_user, out), name, "site", site.id
+        lambda out: _render().site_summary(site, month, current_user, out), name, "site", site.id
     )
 
 
@@ -251,7 +259,7 @@ def site_register(site_id: int):  # type: ignore[no-untyped-def]
     start, end = period_args()
     name = file_name(REGISTER_NAMES[register][0], site.name, start.isoformat(), end.isoformat())
     return send_document(
-        lambda out: render.register_sheet(site, register, start, end, current_user, out),
+        lambda out: _render().register_sheet(site, register, start, end, current_user, out),
         name,
         "site",
         site.id,
@@ -269,5 +277,8 @@ def district_summary():  # type: ignore[no-untyped-def]
     month = month_arg()
     name = file_name("辖区月度汇总", code, month.strftime("%Y-%m"))
     return send_document(
-        lambda out: render.district_summary(code, month, current_user, out), name, "district", None
+        lambda out: _render().district_summary(code, month, current_user, out),
+        name,
+        "district",
+        None,
     )

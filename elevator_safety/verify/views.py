@@ -16,8 +16,8 @@ address (they walk chains), like the public report page.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import serialization
 from flask import (
     Blueprint,
     Response,
@@ -34,10 +34,15 @@ from sqlalchemy import select
 
 from elevator_safety.extensions import db, limiter
 from elevator_safety.registry.models import Elevator
-from elevator_safety.reports import signing
-from elevator_safety.reports.verifying import HashCheck, check_pdf, check_printed_hash, is_hash
 from elevator_safety.scoping import elevator_scope
 from elevator_safety.verify.forms import PdfUploadForm
+
+if TYPE_CHECKING:
+    from elevator_safety.reports.verifying import HashCheck
+
+# The checks import pyHanko and pypdf (``reports.signing``, ``reports.verifying``): each
+# view imports them when it runs, so that a process that never checks a PDF, such as the
+# scheduler, does not load them (docs/performance.md).
 
 bp = Blueprint("verify", __name__)
 
@@ -74,6 +79,8 @@ def _record_links(checks: Iterable[HashCheck]) -> dict[int, str]:
 
 def _certificate_fingerprint() -> str | None:
     """Return the fingerprint of the signing certificate (None when it cannot be read)."""
+    from elevator_safety.reports import signing
+
     try:
         return signing.fingerprint(signing.signing_certificate())
     except signing.SigningError as error:
@@ -94,6 +101,8 @@ def _index(form: PdfUploadForm, hash_value: str = "", hash_error: str | None = N
 @bp.get("/verify")
 def index():  # type: ignore[no-untyped-def]
     """Offer to check a printed hash or a PDF; a typed hash goes to its page."""
+    from elevator_safety.reports.verifying import is_hash
+
     typed = request.args.get("hash")
     if typed is None:
         return _index(PdfUploadForm())
@@ -108,6 +117,8 @@ def index():  # type: ignore[no-untyped-def]
 @limiter.limit(_limit("VERIFY_LIMIT_PER_IP"))
 def record(content_hash: str):  # type: ignore[no-untyped-def]
     """Say whether a record (or else a register entry) with this hash exists and verifies."""
+    from elevator_safety.reports.verifying import check_printed_hash, is_hash
+
     value = content_hash.lower()
     if not is_hash(value):
         return render_template("verify/malformed.html", value=content_hash), 404
@@ -120,6 +131,8 @@ def record(content_hash: str):  # type: ignore[no-untyped-def]
 @limiter.limit(_limit("VERIFY_PDF_LIMIT_PER_IP"), methods=["POST"])
 def pdf():  # type: ignore[no-untyped-def]
     """Check an uploaded PDF: its signature and every record or register entry hash on it."""
+    from elevator_safety.reports.verifying import check_pdf
+
     if request.method == "GET":
         return redirect(url_for(".index"))
     form = PdfUploadForm()
@@ -138,6 +151,10 @@ def pdf():  # type: ignore[no-untyped-def]
 @bp.get("/verify/certificate.pem")
 def certificate():  # type: ignore[no-untyped-def]
     """Serve the installation's signing certificate (to trust it in a PDF reader)."""
+    from cryptography.hazmat.primitives import serialization
+
+    from elevator_safety.reports import signing
+
     try:
         certificate = signing.signing_certificate()
     except signing.SigningError as error:

@@ -21,6 +21,7 @@ from elevator_safety.desk.cli import desk_cli
 from elevator_safety.desk.models import ExportJob, ExportStatus
 from elevator_safety.errors import DomainError
 from elevator_safety.extensions import db
+from elevator_safety.reports import render, signing
 from elevator_safety.scoping import local_today
 from tests.conftest import log_in
 from tests.desk.helpers import PERIOD, make_done_job, make_job, read_zip
@@ -385,7 +386,7 @@ def test_a_failing_export_is_marked_failed_and_leaves_no_file(
     def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise DomainError("The font is missing: apt install fonts-wqy-microhei")
 
-    monkeypatch.setattr(documents.render, "site_summary", broken)
+    monkeypatch.setattr(render, "site_summary", broken)
     regulator = login_as("regulator")
     job = make_job(regulator)
     services.run_export(job.id)
@@ -404,7 +405,7 @@ def test_an_unexpected_error_names_its_type(world, small_district, monkeypatch):
     def broken(_data: bytes) -> bytes:
         raise OSError("disk full")
 
-    monkeypatch.setattr(documents, "sign_pdf", broken)
+    monkeypatch.setattr(signing, "sign_pdf", broken)
     job = make_job(world.own.regulator)
     services.run_export(job.id)
     db.session.expire_all()
