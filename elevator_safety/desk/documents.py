@@ -1,4 +1,4 @@
-"""The documents of a bulk export, rendered and signed here or by a pool of worker processes.
+"""The documents of a bulk export, rendered and signed here or by a host process and its workers.
 
 A document is named by a ``Document``: what to print (an elevator's archive,
 a site's or a district's monthly summary), for which period and as which user;
@@ -7,24 +7,30 @@ unsigned PDF into memory and returns it signed, in the current app context.
 
 ``signed_documents`` turns the export's documents into signed bytes, in the
 order given. With ``EXPORT_PROCESSES`` at 1 it renders them one after the
-other in this process. Above 1 it renders them in that many worker processes,
-made so that they share what they can:
+other in this process. Above 1 it renders them in that many processes, made
+so that they share what they can:
 
 * the caller (the scheduler process) spawns one host process: a fork of the
-  scheduler would copy its threads' locks half-held;
+  scheduler would copy its threads' locks half-held. The caller itself
+  never renders, and never loads the PDF libraries;
 * the host builds an app from the caller's configuration, renders the first
-  document itself (which loads the font, the signer and the SQL caches),
-  closes its database connections, freezes its objects out of the garbage
-  collector's reach (``gc.freeze``) and forks the workers. The host has only
-  its main thread then, so the fork is safe; the workers start at once with
-  everything loaded, and share those pages with the host until they write
-  to them. With two workers, the export's processes (the scheduler's
-  included) take about 380 MB together where two spawned workers, each
-  with a whole app of its own, took about 450 MB (PSS, docs/performance.md);
+  document itself (which loads the PDF libraries, the font, the signer and
+  the SQL caches), closes its database connections, freezes its objects out
+  of the garbage collector's reach (``gc.freeze``) and forks one worker
+  fewer than the export's processes. The host has only its main thread
+  then, so the fork is safe; the workers start at once with everything
+  loaded, and share those pages with the host until they write to them;
 * the caller hands the host batches of ``BATCH_PER_PROCESS`` documents per
-  worker. The host queues each in its workers and returns the one before,
-  in order, so the workers are never idle between batches. Memory stays bounded whatever the count,
-  and the caller still writes and commits one document at a time.
+  process. The host queues the head of each in its workers, renders the
+  tail itself, and returns the batch before, in order, so the workers are
+  never idle between batches. Memory stays bounded whatever the count, and
+  the caller still writes and commits one document at a time.
+
+With two processes (the default), the export's processes together, the
+scheduler's included, take about 300 MB (PSS): about 380 MB when the
+scheduler loaded the PDF libraries and the host forked two workers and
+rendered nothing, about 450 MB when each worker was spawned with a whole
+app of its own (docs/performance.md).
 
 ReportLab is pure Python, so threads would not render in parallel; processes do.
 """
@@ -39,7 +45,7 @@ import multiprocessing
 import os
 import pickle
 import signal
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -115,7 +121,7 @@ def signed_document(document: Document) -> bytes | None:
 # --- the worker processes ------------------------------------------------------------------
 
 _worker_app: Flask | None = None
-#: Worker processes the host forks.
+#: Worker processes the host forks: one fewer than the export's processes (it renders too).
 _host_workers = 0
 #: The host's pool of forked workers, started with its first batch.
 _forked: ProcessPoolExecutor | None = None
@@ -135,11 +141,12 @@ def worker_config(app: Flask) -> dict[str, Any]:
     return config
 
 
-def _start_host(config: dict[str, Any], instance_path: str, workers: int, caller: int) -> None:
+def _start_host(config: dict[str, Any], instance_path: str, processes: int, caller: int) -> None:
     """Build the host process's app on the caller's instance folder (the host pool's initializer).
 
     The instance folder holds the signing identity: the workers sign as the caller would.
-    The workers themselves are forked with the host's first batch (``_forked_pool``).
+    Its workers (one fewer than ``processes``: it renders too) are forked
+    with its first batch (``_forked_pool``).
     The host ends with the caller's thread that started it, which waits for the
     export's last document, so a killed scheduler leaves no host behind.
     """
@@ -149,7 +156,7 @@ def _start_host(config: dict[str, Any], instance_path: str, workers: int, caller
     global _worker_app, _host_workers  # one app per host process, inherited by its workers
     _worker_app = create_app(config)
     _worker_app.instance_path = instance_path
-    _host_workers = workers
+    _host_workers = processes - 1
 
 
 def _in_worker(document: Document) -> tuple[int, bytes | None]:
@@ -208,25 +215,35 @@ def _forked_pool() -> ProcessPoolExecutor:
 
 
 def _host_batch(batch: list[Document]) -> list[tuple[int, bytes | None]]:
-    """Queue a batch in the host's workers; return the previous batch's results, in order.
+    """Render a batch in the host and its workers; return the previous batch's results, in order.
 
-    Returning the previous batch keeps the workers busy: the batch given now
-    is already queued while the previous one's last documents finish. The
-    first call returns nothing; a call with an empty batch returns the last.
-    The host renders the very first document itself, before it forks.
+    The host renders the very first document alone, then forks. Of each batch
+    the workers are given the head and the host renders the tail, its even
+    share, itself: the export renders in as many processes as it was given,
+    the host among them. Returning the previous batch keeps the workers busy:
+    the batch given now is already queued while the previous one's last
+    documents finish. The first call returns nothing; a call with an empty
+    batch returns the last.
     """
     global _pending
     current: list[Future[tuple[int, bytes | None]]] = []
     if batch and _forked is None:
-        first: Future[tuple[int, bytes | None]] = Future()
-        first.set_result(_in_worker(batch[0]))
-        current.append(first)
+        current.append(_done(_in_worker(batch[0])))
         batch = batch[1:]
     if batch:
         pool = _forked_pool()
-        current += [pool.submit(_in_worker, document) for document in batch]
+        given = len(batch) - len(batch) // (_host_workers + 1)
+        current += [pool.submit(_in_worker, document) for document in batch[:given]]
+        current += [_done(_in_worker(document)) for document in batch[given:]]
     previous, _pending = _pending, current
     return [result.result() for result in previous]
+
+
+def _done(result: tuple[int, bytes | None]) -> Future[tuple[int, bytes | None]]:
+    """Return a future that already holds a result (a document the host rendered)."""
+    future: Future[tuple[int, bytes | None]] = Future()
+    future.set_result(result)
+    return future
 
 
 def signed_documents(
@@ -235,7 +252,7 @@ def signed_documents(
     """Yield (name, signed PDF) for every named document that still exists, in order.
 
     ``processes`` (default ``EXPORT_PROCESSES``) at 1 or less renders here;
-    more forks that many worker processes in a host process for the run.
+    more renders in a host process and ``processes - 1`` workers it forks.
     """
     count = int(current_app.config["EXPORT_PROCESSES"] if processes is None else processes)
     if count <= 1:
@@ -251,14 +268,14 @@ def signed_documents(
     )
     sent: deque[list[str]] = deque()  # the names of the batches sent, oldest first
     calls: deque[Future[list[tuple[int, bytes | None]]]] = deque()
-    renderers: set[int] = set()
+    renderers: Counter[int] = Counter()  # documents rendered by each process
 
     def oldest() -> Iterator[tuple[str, bytes]]:
         results = calls.popleft().result()
         if not results:  # the first call: no batch before it
             return
         for name, (pid, data) in zip(sent.popleft(), results, strict=True):
-            renderers.add(pid)
+            renderers[pid] += 1
             if data is not None:
                 yield name, data
 
@@ -282,7 +299,8 @@ def signed_documents(
         while calls:
             yield from oldest()
         logger.info(
-            "export documents rendered by processes %s", ", ".join(map(str, sorted(renderers)))
+            "export documents rendered by processes %s",
+            ", ".join(f"{pid} ({count})" for pid, count in sorted(renderers.items())),
         )
     finally:
         host.shutdown(wait=True, cancel_futures=True)
