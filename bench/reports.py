@@ -726,8 +726,9 @@ def _report_bulk(figures: Figures, where: str) -> None:
         )
     else:
         print(
-            f"  rendered and signed by {processes} worker processes (EXPORT_PROCESSES): their "
-            f"CPU {figures['bulk_workers_cpu_s']:.0f} s; the exporting process's CPU "
+            f"  rendered and signed by {processes} processes (EXPORT_PROCESSES: a host and the "
+            f"{processes - 1} it forks): their CPU {figures['bulk_workers_cpu_s']:.0f} s; the "
+            f"exporting process's CPU "
             f"{figures['bulk_cpu_s']:.0f} s, its SQL {figures['bulk_sql_s']:.1f} s in "
             f"{figures['bulk_queries']:.0f} queries; {check}"
         )
@@ -742,7 +743,7 @@ def _report_bulk(figures: Figures, where: str) -> None:
         total = figures["bulk_total_rss_peak_mb"]
         pss = figures["bulk_total_pss_peak_mb"]
         print(
-            f"peak RSS of a worker process {where}: {worker:.0f} MB (the highest of the "
+            f"peak RSS of a rendering process {where}: {worker:.0f} MB (the highest of the "
             f"{int(figures['bulk_workers_seen'])} processes below the exporting one)  "
             f"target <= {BULK_RSS_TARGET_MB:g} MB  {_verdict(worker <= BULK_RSS_TARGET_MB)}"
         )

@@ -68,8 +68,8 @@ def test_every_figure_comes_back(run):
     assert figures["sheet_patrol_pages"] >= 1
     assert figures["sheet_maintenance_pages"] >= 1
     assert figures["bulk_archives"] == figures["district_elevators"] == TINY.elevators
-    # The export ran as configured by default: two worker processes forked by a host (and
-    # multiprocessing's resource tracker), all sampled.
+    # The export ran as configured by default: two processes, a host and the worker it forks
+    # (and multiprocessing's resource tracker), all sampled.
     assert figures["bulk_processes"] == 2
     assert figures["bulk_workers_seen"] >= 2
     assert figures["bulk_total_rss_peak_mb"] > figures["bulk_worker_rss_peak_mb"] > 0
@@ -132,7 +132,7 @@ def test_the_report_prints_each_target_with_its_verdict(run, capsys):
     for text in ("record sheet", "one-year archive", "bulk export", "peak RSS"):
         assert text in out
     lines = [line for line in out.splitlines() if "target" in line]
-    assert len(lines) == 7  # with the bulk export's worker processes and their sum
+    assert len(lines) == 7  # with the bulk export's rendering processes and their sum
     assert all(line.endswith(("OK", "MISSED")) for line in lines)
     assert all("ratio to baseline" in line for line in lines if "RSS" not in line)
 
