@@ -20,17 +20,18 @@ empty) entry by entry, in this order:
 
 Every PDF is rendered unsigned into memory and signed (``sign_pdf`` needs
 the whole document) by ``desk.documents``: in this process, or with
-``EXPORT_PROCESSES`` above 1 by that many worker processes, a few documents
-ahead, their results taken in order. Each is hashed and written to the ZIP,
-and the progress (``done_count``) is committed after each. Memory stays
-constant whatever the count: a few documents are in memory at a time, the
-elevators and sites are read in keyset pages of ``PAGE_ROWS`` ids, each
-commit expires the ORM objects a document loaded (the session only keeps weak
-references to unchanged objects), and the manifest's lines go to a temporary
-file, copied into the ZIP at the end. The file is written as ``<name>.part``
-and renamed when complete; its size and SHA-256 are computed by reading it
-back in chunks. Finished exports are kept ``EXPORT_KEEP_DAYS``; ``purge_expired``
-then deletes the file and marks the job expired.
+``EXPORT_PROCESSES`` above 1 by that many processes (a host and the workers
+it forks), a few documents ahead, their results taken in order. Each is
+hashed and written to the ZIP, and the progress (``done_count``) is
+committed after each. Memory stays constant whatever the count: a few
+documents are in memory at a time, the elevators and sites are read in
+keyset pages of ``PAGE_ROWS`` ids, each commit expires the ORM objects a
+document loaded (the session only keeps weak references to unchanged
+objects), and the manifest's lines go to a temporary file, copied into the
+ZIP at the end. The file is written as ``<name>.part`` and renamed when
+complete; its size and SHA-256 are computed by reading it back in chunks.
+Finished exports are kept ``EXPORT_KEEP_DAYS``; ``purge_expired`` then
+deletes the file and marks the job expired.
 
 A worker that dies (killed, out of memory, the machine restarted) cannot mark
 its job failed. Each committed step sets ``progress_at``; ``fail_stalled``

@@ -1,8 +1,9 @@
 """The names of the documents on paper: light, so that pages can name them without ReportLab.
 
-The PDF libraries (ReportLab, pyHanko, pypdf) take about 50 MB in a process;
-they are loaded where a document is made (``render``, ``signing``), not by
-every process that builds the app (docs/performance.md).
+The PDF libraries (ReportLab, pyHanko, pypdf, with Pillow and segno) take
+about 40 MB in a process; they are loaded where a document is made
+(``render``, ``signing``), not by every process that builds the app
+(docs/performance.md).
 """
 
 from __future__ import annotations
