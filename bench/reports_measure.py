@@ -20,8 +20,8 @@ the app.) WHAT is one of:
   district for the month, as the scheduler runs it, with the app's
   ``EXPORT_PROCESSES`` worker processes; the ZIP is checked (every entry a
   PDF, the manifest lists them all) and memory is sampled during the run,
-  this process's and that of every process below it (the host, the workers
-  it forks, multiprocessing's resource tracker): each one's ``VmHWM`` as last
+  this process's and that of every process below it (the host and the
+  workers it forks): each one's ``VmHWM`` as last
   read, the highest sum of their RSS, which counts the pages they share once
   per process, and the highest sum of their PSS (``smaps_rollup``: each
   shared page divided among the processes sharing it), the memory they take
@@ -247,7 +247,7 @@ def measure_archive(spec: Spec) -> Figures:
 
 
 def descendant_pids(pid: int | str = "self") -> list[int]:
-    """Return the ids of the processes below one (the export's host, its workers, the tracker)."""
+    """Return the ids of the processes below one (the export's host and its workers)."""
     pids: list[int] = []
     try:
         tasks = list(Path(f"/proc/{pid}/task").iterdir())

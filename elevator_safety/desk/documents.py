@@ -10,7 +10,8 @@ order given. With ``EXPORT_PROCESSES`` at 1 it renders them one after the
 other in this process. Above 1 it renders them in that many processes, made
 so that they share what they can:
 
-* the caller (the scheduler process) spawns one host process: a fork of the
+* the caller (the scheduler process) starts one host process, a fresh
+  interpreter (``HostProcess``, pickles over its pipes): a fork of the
   scheduler would copy its threads' locks half-held. The caller itself
   never renders, and never loads the PDF libraries;
 * the host builds an app from the caller's configuration, renders the first
@@ -27,7 +28,9 @@ so that they share what they can:
   the caller still writes and commits one document at a time.
 
 With two processes (the default), the export's processes together, the
-scheduler's included, take about 300 MB (PSS): about 380 MB when the
+scheduler's included, take about 295 MB (PSS): 7 MB more when the host was
+a multiprocessing process, which brought multiprocessing's resource tracker
+along, about 380 MB when the
 scheduler loaded the PDF libraries and the host forked two workers and
 rendered nothing, about 450 MB when each worker was spawned with a whole
 app of its own (docs/performance.md).
@@ -40,11 +43,15 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import json
 import logging
 import multiprocessing
 import os
 import pickle
 import signal
+import subprocess
+import sys
+import traceback
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -142,7 +149,7 @@ def worker_config(app: Flask) -> dict[str, Any]:
 
 
 def _start_host(config: dict[str, Any], instance_path: str, processes: int, caller: int) -> None:
-    """Build the host process's app on the caller's instance folder (the host pool's initializer).
+    """Build the host process's app on the caller's instance folder (``host_main`` starts here).
 
     The instance folder holds the signing identity: the workers sign as the caller would.
     Its workers (one fewer than ``processes``: it renders too) are forked
@@ -260,6 +267,121 @@ def _done(result: tuple[int, bytes | None]) -> Future[tuple[int, bytes | None]]:
     return future
 
 
+class HostError(RuntimeError):
+    """The export host ended, or failed with an error that could not travel as itself."""
+
+
+#: What the host runs: the caller's import path first (it may not be the installed one).
+_HOST_MAIN = (
+    "import json, sys; sys.path[:] = json.loads(sys.argv[1]); "
+    "from elevator_safety.desk.documents import host_main; host_main()"
+)
+
+
+class HostProcess:
+    """The export's host process, seen from the caller: batches in, results out, over pipes.
+
+    A plain child process (``subprocess``) rather than a multiprocessing one:
+    a spawned multiprocessing process brings multiprocessing's resource
+    tracker along, a third process of about 7 MB (PSS) that an export of
+    two rendering processes does not need (docs/performance.md).
+    Requests and replies are pickles, one after the other; the caller may
+    send a batch before it reads the reply to the one before, since a
+    request (a few documents' names) is far smaller than a pipe's buffer.
+    """
+
+    def __init__(self, app: Flask, processes: int) -> None:
+        self.process = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+            [sys.executable, "-c", _HOST_MAIN, json.dumps(sys.path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._send((worker_config(app), app.instance_path, processes, os.getpid()))
+
+    def _send(self, message: Any) -> None:
+        pipe = self.process.stdin
+        if pipe is None:
+            raise HostError("the export host has no input")
+        try:
+            pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            pipe.flush()
+        except BrokenPipeError as error:
+            raise HostError(f"the export host ended (exit status {self.process.wait()})") from error
+
+    def send(self, batch: list[Document]) -> None:
+        """Hand the host a batch (``_host_batch``); its reply is read by ``receive``."""
+        self._send(batch)
+
+    def receive(self) -> list[tuple[int, bytes | None]]:
+        """Return the host's next reply, or raise the error the host met."""
+        if self.process.stdout is None:
+            raise HostError("the export host has no output")
+        try:
+            kind, value, remote = pickle.load(self.process.stdout)  # noqa: S301 - our child
+        except EOFError:
+            raise HostError(f"the export host ended (exit status {self.process.wait()})") from None
+        if kind == "error":
+            raise value from HostError(remote)
+        return value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """End the host: it ends when its input does; killed if it has not within a minute."""
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=HOST_EXIT_S)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+#: Seconds the host is given to end, its workers included, once its input has ended.
+HOST_EXIT_S = 60.0
+
+
+def host_main() -> None:
+    """Serve the caller's batches until its pipe ends (the host process's main, ``HostProcess``).
+
+    The protocol's pipes move off descriptors 0 and 1 first, so that nothing
+    printed, by the host or by a worker it forks, can corrupt a reply.
+    """
+    requests = os.fdopen(os.dup(0), "rb")
+    replies = os.fdopen(os.dup(1), "wb")
+    nothing = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(nothing, 0)
+    os.close(nothing)
+    os.dup2(2, 1)
+    config, instance_path, processes, caller = pickle.load(requests)  # noqa: S301 - parent
+    _start_host(config, instance_path, processes, caller)
+    try:
+        while True:
+            try:
+                batch = pickle.load(requests)  # noqa: S301 - from our parent
+            except EOFError:
+                return
+            try:
+                reply: tuple[str, Any, str] = ("ok", _host_batch(batch), "")
+            except Exception as error:
+                reply = ("error", _travelling(error), traceback.format_exc())
+            pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
+            replies.flush()
+    finally:
+        if _forked is not None:
+            _forked.shutdown(wait=True, cancel_futures=True)
+
+
+def _travelling(error: Exception) -> Exception:
+    """Return the error itself if it survives pickling, else a HostError with its text."""
+    try:
+        pickle.loads(pickle.dumps(error))  # noqa: S301 - bytes made on the line
+    except Exception:
+        return HostError(f"{type(error).__name__}: {error}")
+    return error
+
+
 def signed_documents(
     named: Iterable[tuple[str, Document]], processes: int | None = None
 ) -> Iterator[tuple[str, bytes]]:
@@ -275,17 +397,15 @@ def signed_documents(
                 yield name, data
         return
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    host = ProcessPoolExecutor(
-        max_workers=1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=partial(_start_host, worker_config(app), app.instance_path, count, os.getpid()),
-    )
+    host = HostProcess(app, count)
     sent: deque[list[str]] = deque()  # the names of the batches sent, oldest first
-    calls: deque[Future[list[tuple[int, bytes | None]]]] = deque()
+    unanswered = 0  # requests whose reply has not been read
     renderers: Counter[int] = Counter()  # documents rendered by each process
 
     def oldest() -> Iterator[tuple[str, bytes]]:
-        results = calls.popleft().result()
+        nonlocal unanswered
+        results = host.receive()
+        unanswered -= 1
         if not results:  # the first call: no batch before it
             return
         for name, (pid, data) in zip(sent.popleft(), results, strict=True):
@@ -294,8 +414,10 @@ def signed_documents(
                 yield name, data
 
     def send(batch: list[tuple[str, Document]]) -> None:
+        nonlocal unanswered
         sent.append([name for name, _document in batch])
-        calls.append(host.submit(_host_batch, [document for _name, document in batch]))
+        host.send([document for _name, document in batch])
+        unanswered += 1
 
     try:
         batch: list[tuple[str, Document]] = []
@@ -304,17 +426,18 @@ def signed_documents(
             if len(batch) == count * BATCH_PER_PROCESS:
                 send(batch)
                 batch = []
-                if len(calls) >= 2:
+                if unanswered >= 2:
                     yield from oldest()
         if batch:
             send(batch)
         if sent:
-            calls.append(host.submit(_host_batch, []))  # returns the last batch
-        while calls:
+            host.send([])  # returns the last batch
+            unanswered += 1
+        while unanswered:
             yield from oldest()
         logger.info(
             "export documents rendered by processes %s",
             ", ".join(f"{pid} ({count})" for pid, count in sorted(renderers.items())),
         )
     finally:
-        host.shutdown(wait=True, cancel_futures=True)
+        host.close()

@@ -17,7 +17,6 @@ import re
 import subprocess
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from typing import ClassVar
 
@@ -41,17 +40,16 @@ def _run(app, user, processes: int):  # type: ignore[no-untyped-def]
     return job
 
 
-class CountingPool(ProcessPoolExecutor):
-    """The real pool, counting what it is given and remembering its processes' ids."""
+class CountingHost(documents.HostProcess):
+    """The real host, counting the batches it is given and remembering its process id."""
 
     submitted = 0
     pids: ClassVar[set[int]] = set()
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        CountingPool.submitted += 1
-        future = super().submit(fn, *args, **kwargs)
-        CountingPool.pids |= set(self._processes or {})
-        return future
+    def send(self, batch):  # type: ignore[no-untyped-def]
+        CountingHost.submitted += 1
+        CountingHost.pids.add(self.process.pid)
+        super().send(batch)
 
 
 def _renderers(caplog) -> dict[int, int]:  # type: ignore[no-untyped-def]
@@ -65,22 +63,22 @@ def test_worker_processes_write_the_zip_one_process_writes(
     app, world, small_district, monkeypatch, caplog
 ):
     alone = _run(app, world.own.regulator, 1)
-    monkeypatch.setattr(documents, "ProcessPoolExecutor", CountingPool)
+    monkeypatch.setattr(documents, "HostProcess", CountingHost)
     monkeypatch.setattr(documents, "BATCH_PER_PROCESS", 1)  # batches of 2: several in flight
     caplog.set_level(logging.INFO, logger=documents.__name__)
     pooled = _run(app, world.own.regulator, 2)
     assert alone.status == pooled.status == ExportStatus.done, pooled.error
     assert pooled.done_count == pooled.total_count == alone.total_count
     # One host process, given the documents two at a time, then asked for the last two.
-    assert CountingPool.submitted == math.ceil(pooled.total_count / 2) + 1
-    assert len(CountingPool.pids) == 1
+    assert CountingHost.submitted == math.ceil(pooled.total_count / 2) + 1
+    assert len(CountingHost.pids) == 1
     # The host renders the first document and a share of each batch, its forked worker the
     # rest: never this process.
     renderers = _renderers(caplog)
     assert sum(renderers.values()) == pooled.done_count
     assert len(renderers) == 2
     assert os.getpid() not in renderers
-    (host,) = CountingPool.pids
+    (host,) = CountingHost.pids
     # Batches of two: the first document and the second of each later batch are the host's.
     assert renderers[host] == 1 + (pooled.total_count - 2) // 2
     assert min(renderers.values()) > 0
@@ -126,6 +124,46 @@ def test_an_error_in_a_forked_worker_reaches_the_caller(app, world, small_distri
     named = [("gone.pdf", gone), ("district.pdf", district)]
     with pytest.raises(FontMissing, match=re.escape("/nowhere/wqy-microhei.ttc")):
         list(documents.signed_documents(named, 2))
+
+
+class DyingHost(documents.HostProcess):
+    """The real host, killed before it is given its second batch."""
+
+    def send(self, batch):  # type: ignore[no-untyped-def]
+        self.sent = getattr(self, "sent", 0) + 1
+        if self.sent == 2:
+            self.process.kill()
+            self.process.wait()
+        super().send(batch)
+
+
+def test_a_host_that_dies_fails_the_export_instead_of_hanging(
+    app, world, small_district, monkeypatch
+):
+    monkeypatch.setattr(documents, "HostProcess", DyingHost)
+    monkeypatch.setattr(documents, "BATCH_PER_PROCESS", 1)
+    month = date(2026, 10, 1)
+    named = [
+        (f"{n}.pdf", documents.Document("district", "510104", month, month, 1)) for n in range(6)
+    ]
+    with pytest.raises(documents.HostError, match="the export host ended"):
+        list(documents.signed_documents(named, 2))
+
+
+class Unpicklable(Exception):
+    """An error carrying something pickle cannot take."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.callback = lambda: None
+
+
+def test_an_error_that_cannot_travel_arrives_as_its_text():
+    travelled = documents._travelling(Unpicklable("the font is gone"))
+    assert isinstance(travelled, documents.HostError)
+    assert str(travelled) == "Unpicklable: the font is gone"
+    own = FontMissing("/nowhere/wqy-microhei.ttc")
+    assert documents._travelling(own) is own
 
 
 def test_worker_config_keeps_what_can_travel(app):
@@ -190,6 +228,12 @@ with app.app_context():
 """
 
 
+def _command(pid: int) -> str:
+    """Return a process's command line, its arguments joined by spaces."""
+    with open(f"/proc/{pid}/cmdline", "rb") as handle:
+        return handle.read().replace(b"\0", b" ").decode()
+
+
 def _descendants(pid: int) -> list[int]:
     """Return the ids of the processes below one."""
     found: list[int] = []
@@ -211,7 +255,9 @@ def test_a_killed_exporter_leaves_no_host_or_worker_behind(app, small_district, 
             assert exporter.stdout is not None
             assert exporter.stdout.readline().strip() == "rendering"
             below = _descendants(exporter.pid)
-            assert len(below) >= 3  # the host, its worker, the resource tracker
+            assert len(below) == 2  # the host and its worker
+            # A plain child process: no multiprocessing resource tracker comes along.
+            assert not any("resource_tracker" in _command(pid) for pid in below)
         finally:
             exporter.kill()
     deadline = time.monotonic() + 30
