@@ -325,17 +325,20 @@ class HostProcess:
         return value  # type: ignore[no-any-return]
 
     def close(self) -> None:
-        """End the host: it ends when its input does; killed if it has not within a minute."""
-        with contextlib.suppress(OSError):
-            if self.process.stdin is not None:
-                self.process.stdin.close()
+        """End the host: it ends when its input does; killed if it has not within a minute.
+
+        Both pipes close first: a host still writing a reply the caller will
+        not read (the export stopped early) gets a broken pipe and ends too.
+        """
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
         try:
             self.process.wait(timeout=HOST_EXIT_S)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
 
 
 #: Seconds the host is given to end, its workers included, once its input has ended.
@@ -355,22 +358,36 @@ def host_main() -> None:
     os.close(nothing)
     os.dup2(2, 1)
     config, instance_path, processes, caller = pickle.load(requests)  # noqa: S301 - parent
-    _start_host(config, instance_path, processes, caller)
+    failed: tuple[str, Any, str] | None = None
+    try:
+        _start_host(config, instance_path, processes, caller)
+    except Exception as error:
+        failed = ("error", _travelling(error), traceback.format_exc())  # the first reply
     try:
         while True:
             try:
                 batch = pickle.load(requests)  # noqa: S301 - from our parent
             except EOFError:
                 return
+            reply = failed or _reply(batch)
             try:
-                reply: tuple[str, Any, str] = ("ok", _host_batch(batch), "")
-            except Exception as error:
-                reply = ("error", _travelling(error), traceback.format_exc())
-            pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
-            replies.flush()
+                pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
+                replies.flush()
+            except BrokenPipeError:  # the caller stopped reading: the export ended early
+                with contextlib.suppress(OSError):
+                    replies.close()  # not again, with a warning, when the interpreter ends
+                return
     finally:
         if _forked is not None:
             _forked.shutdown(wait=True, cancel_futures=True)
+
+
+def _reply(batch: list[Document]) -> tuple[str, Any, str]:
+    """Return the host's reply to a batch: ("ok", results, "") or ("error", error, traceback)."""
+    try:
+        return ("ok", _host_batch(batch), "")
+    except Exception as error:
+        return ("error", _travelling(error), traceback.format_exc())
 
 
 def _travelling(error: Exception) -> Exception:

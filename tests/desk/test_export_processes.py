@@ -22,6 +22,8 @@ from typing import ClassVar
 
 import pytest
 
+from elevator_safety import ConfigError
+from elevator_safety import config as default_config
 from elevator_safety.desk import documents, services
 from elevator_safety.desk.models import ExportStatus
 from elevator_safety.extensions import db
@@ -142,12 +144,48 @@ def test_a_host_that_dies_fails_the_export_instead_of_hanging(
 ):
     monkeypatch.setattr(documents, "HostProcess", DyingHost)
     monkeypatch.setattr(documents, "BATCH_PER_PROCESS", 1)
-    month = date(2026, 10, 1)
-    named = [
-        (f"{n}.pdf", documents.Document("district", "510104", month, month, 1)) for n in range(6)
-    ]
     with pytest.raises(documents.HostError, match="the export host ended"):
-        list(documents.signed_documents(named, 2))
+        list(documents.signed_documents(_districts(6), 2))
+
+
+class KeptHost(documents.HostProcess):
+    """The real host, kept for the test to look at once the export has ended."""
+
+    made: ClassVar[list[documents.HostProcess]] = []
+
+    def __init__(self, app, processes):  # type: ignore[no-untyped-def]
+        super().__init__(app, processes)
+        KeptHost.made.append(self)
+
+
+def _districts(count: int) -> list[tuple[str, documents.Document]]:
+    month = date(2026, 10, 1)
+    return [
+        (f"{n}.pdf", documents.Document("district", "510104", month, month, 1))
+        for n in range(count)
+    ]
+
+
+def test_an_export_stopped_early_lets_its_host_end_by_itself(
+    app, world, small_district, monkeypatch
+):
+    KeptHost.made.clear()
+    monkeypatch.setattr(documents, "HostProcess", KeptHost)
+    monkeypatch.setattr(documents, "BATCH_PER_PROCESS", 1)
+    results = documents.signed_documents(_districts(12), 2)
+    _name, first = next(results)
+    # The replies in flight are larger than a pipe holds: the host is writing when we stop.
+    assert len(first) * 2 > 65_536
+    results.close()
+    (host,) = KeptHost.made
+    assert host.process.returncode == 0  # it ended by itself, not killed after a minute
+
+
+def test_an_error_while_the_host_starts_reaches_the_caller(app, small_district):
+    app.config["TESTING"] = False  # production, with the default secret key: refused
+    app.config["SECRET_KEY"] = default_config.DEFAULT_SECRET_KEY
+    with pytest.raises(ConfigError, match="default SECRET_KEY"):
+        list(documents.signed_documents(_districts(3), 2))
 
 
 class Unpicklable(Exception):
