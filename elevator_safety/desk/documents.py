@@ -296,7 +296,11 @@ class HostProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        self._send((worker_config(app), app.instance_path, processes, os.getpid()))
+        try:
+            self._send((worker_config(app), app.instance_path, processes, os.getpid()))
+        except BaseException:
+            self.close()  # its pipes too
+            raise
 
     def _send(self, message: Any) -> None:
         pipe = self.process.stdin
