@@ -310,7 +310,17 @@ class HostProcess:
             pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
             pipe.flush()
         except BrokenPipeError as error:
-            raise HostError(f"the export host ended (exit status {self.process.wait()})") from error
+            raise self._ended() from error
+
+    def _ended(self) -> HostError:
+        """Return the error of a host that ended before it answered: its exit status or signal."""
+        status = self.process.wait()
+        if status < 0:
+            with contextlib.suppress(ValueError):
+                return HostError(
+                    f"the export host ended: stopped by {signal.Signals(-status).name}"
+                )
+        return HostError(f"the export host ended (exit status {status})")
 
     def send(self, batch: list[Document]) -> None:
         """Hand the host a batch (``_host_batch``); its reply is read by ``receive``."""
@@ -323,7 +333,7 @@ class HostProcess:
         try:
             kind, value, remote = pickle.load(self.process.stdout)  # noqa: S301 - our child
         except EOFError:
-            raise HostError(f"the export host ended (exit status {self.process.wait()})") from None
+            raise self._ended() from None
         if kind == "error":
             raise value from HostError(remote)
         return value  # type: ignore[no-any-return]
@@ -355,6 +365,9 @@ def host_main() -> None:
     The protocol's pipes move off descriptors 0 and 1 first, so that nothing
     printed, by the host or by a worker it forks, can corrupt a reply.
     """
+    # Ctrl-C in a terminal reaches the whole process group: end at once, without a
+    # traceback; the caller reports the export failed. The forked workers inherit this.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     requests = os.fdopen(os.dup(0), "rb")
     replies = os.fdopen(os.dup(1), "wb")
     nothing = os.open(os.devnull, os.O_RDONLY)

@@ -14,6 +14,7 @@ import math
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -144,8 +145,29 @@ def test_a_host_that_dies_fails_the_export_instead_of_hanging(
 ):
     monkeypatch.setattr(documents, "HostProcess", DyingHost)
     monkeypatch.setattr(documents, "BATCH_PER_PROCESS", 1)
-    with pytest.raises(documents.HostError, match="the export host ended"):
+    with pytest.raises(documents.HostError, match="the export host ended: stopped by SIGKILL"):
         list(documents.signed_documents(_districts(6), 2))
+
+
+class InterruptedHost(documents.HostProcess):
+    """The real host, given Ctrl-C's signal once it has rendered the first batch."""
+
+    def receive(self):  # type: ignore[no-untyped-def]
+        self.received = getattr(self, "received", 0) + 1
+        if self.received == 2:
+            os.kill(self.process.pid, signal.SIGINT)
+        return super().receive()
+
+
+def test_ctrl_c_ends_the_host_quietly_and_fails_the_export(
+    app, world, small_district, monkeypatch, capfd
+):
+    monkeypatch.setattr(documents, "HostProcess", InterruptedHost)
+    monkeypatch.setattr(documents, "BATCH_PER_PROCESS", 1)
+    with pytest.raises(documents.HostError, match="the export host ended: stopped by SIGINT"):
+        list(documents.signed_documents(_districts(12), 2))
+    # The host writes to this process's standard error: no traceback there.
+    assert "KeyboardInterrupt" not in capfd.readouterr().err
 
 
 class KeptHost(documents.HostProcess):
