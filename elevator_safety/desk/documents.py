@@ -59,7 +59,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache, partial
 from io import BytesIO
-from multiprocessing import util as multiprocessing_util
 from typing import Any, Literal
 
 from flask import Flask, current_app
@@ -130,7 +129,7 @@ def signed_document(document: Document) -> bytes | None:
 _worker_app: Flask | None = None
 #: Worker processes the host forks: one fewer than the export's processes (it renders too).
 _host_workers = 0
-#: The host's pool of forked workers, started with its first batch.
+#: The host's pool of forked workers, started with its first batch, shut down by ``host_main``.
 _forked: ProcessPoolExecutor | None = None
 #: The host's batch in its workers, returned with the next call.
 _pending: list[Future[tuple[int, bytes | None]]] = []
@@ -197,9 +196,10 @@ def _trim_heap() -> None:
 def die_with_parent(parent: int) -> None:
     """Have the kernel kill this process when its parent ends (Linux; elsewhere nothing).
 
-    A pool's process holds both ends of its queues, so it would never see
-    its parent go and would wait for work forever. If the parent is already
-    gone, end now. (The kernel watches the parent's thread that started this
+    A forked worker holds both ends of its pool's queues, so it would never
+    see its host go and would wait for work forever; the host could be in
+    the middle of a document when the scheduler goes. If the parent is
+    already gone, end now. (The kernel watches the parent's thread that started this
     process.)
     """
     with contextlib.suppress(OSError, AttributeError):
@@ -226,11 +226,6 @@ def _forked_pool() -> ProcessPoolExecutor:
             max_workers=_host_workers,
             mp_context=multiprocessing.get_context("fork"),
             initializer=partial(die_with_parent, os.getpid()),
-        )
-        # Shut down when the host ends, before multiprocessing joins its children, and
-        # before the finalizers of priority 10 close the pool's own queues.
-        multiprocessing_util.Finalize(
-            None, _forked.shutdown, kwargs={"cancel_futures": True}, exitpriority=100
         )
     return _forked
 

@@ -172,12 +172,13 @@ def send_document(
 ) -> Response | tuple[str, int]:
     """Render, sign, audit and send a document; a missing font or key says what to fix."""
     from elevator_safety.reports import signing
+    from elevator_safety.reports.fonts import FontMissing
 
     out = io.BytesIO()
     try:
         write(out)
         signed = signing.sign_pdf(out.getvalue())
-    except (_render().FontMissing, signing.SigningError) as error:
+    except (FontMissing, signing.SigningError) as error:
         db.session.rollback()
         return _refused(503, error.message)
     entry = audit.record("download", None, label=name)
